@@ -1,22 +1,20 @@
 //! backup-blueprint-policy: Stash Auto Backup resolved and validated at admission time.
+//!
+//! The core (everything but `wasm`) is plain Rust over plain data; `wasm` only decodes the
+//! waPC payloads, calls [`policy::evaluate`] and encodes the answer.
+
+pub mod annotations;
+pub mod checks;
+pub mod cron;
+pub mod emission;
+pub mod lookups;
+pub mod naming;
+pub mod objects;
+pub mod policy;
+pub mod settings;
+pub mod substitution;
+pub mod target;
+pub mod variables;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm {
-    use kubewarden_policy_sdk::wapc_guest as guest;
-    use kubewarden_policy_sdk::{accept_request, protocol_version_guest};
-
-    #[unsafe(no_mangle)]
-    pub extern "C" fn wapc_init() {
-        guest::register_function("validate", validate);
-        guest::register_function("validate_settings", validate_settings);
-        guest::register_function("protocol_version", protocol_version_guest);
-    }
-
-    fn validate(_payload: &[u8]) -> guest::CallResult {
-        accept_request()
-    }
-
-    fn validate_settings(_payload: &[u8]) -> guest::CallResult {
-        Ok(br#"{"valid":true}"#.to_vec())
-    }
-}
+mod wasm;

@@ -1,0 +1,302 @@
+//! `--cluster OBJECTS.yaml`: a multi-document YAML of cluster objects that answers the
+//! Kubernetes capabilities like policy-server's callback handler answers them from the API
+//! server (same lookups, field masks, and error texts).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::callback_request::CallbackRequest;
+use crate::field_mask::mask_object;
+use crate::host::KubernetesBackend;
+use crate::selector::{fields_match, labels_match};
+
+/// Kinds the API server serves cluster-scoped (the others are namespaced unless the cluster
+/// file holds an object of that kind without a namespace).
+const CLUSTER_SCOPED_KINDS: [&str; 13] = [
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "BackupBlueprint",
+    "Function",
+    "ClusterAdmissionPolicy",
+];
+
+/// The objects of a cluster file.
+#[derive(Debug, Clone, Default)]
+pub struct Cluster {
+    objects: Vec<Value>,
+}
+
+impl Cluster {
+    /// Reads a multi-document YAML (or JSON) file of objects; `kind: List` documents are
+    /// expanded.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read cluster file {}", path.display()))?;
+        Self::from_yaml(&text).with_context(|| format!("malformed cluster file {}", path.display()))
+    }
+
+    /// Parses the text of a cluster file.
+    pub fn from_yaml(text: &str) -> Result<Self> {
+        let mut cluster = Self::default();
+        for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+            let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
+            cluster.add_document(value).with_context(|| format!("document {}", index + 1))?;
+        }
+        Ok(cluster)
+    }
+
+    /// Adds one document: an object, a `List` of objects, or nothing (an empty document).
+    pub fn add_document(&mut self, document: Value) -> Result<()> {
+        match document {
+            Value::Null => Ok(()),
+            Value::Object(ref map) if map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
+                let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+                items.into_iter().try_for_each(|item| self.add_object(item))
+            }
+            other => self.add_object(other),
+        }
+    }
+
+    /// Adds one object; it needs `apiVersion`, `kind` and `metadata.name`.
+    pub fn add_object(&mut self, object: Value) -> Result<()> {
+        for (pointer, what) in [("/apiVersion", "apiVersion"), ("/kind", "kind"), ("/metadata/name", "metadata.name")] {
+            if object.pointer(pointer).and_then(Value::as_str).is_none_or(str::is_empty) {
+                bail!("an object without {what}: {}", compact(&object));
+            }
+        }
+        self.objects.push(object);
+        Ok(())
+    }
+
+    /// The objects, in file order.
+    pub fn objects(&self) -> &[Value] {
+        &self.objects
+    }
+
+    fn of_type<'a>(&'a self, api_version: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.objects
+            .iter()
+            .filter(move |o| o["apiVersion"] == api_version && o["kind"] == kind)
+    }
+
+    fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
+        CLUSTER_SCOPED_KINDS.contains(&kind) || self.of_type(api_version, kind).any(|o| namespace_of(o).is_none())
+    }
+
+    fn get_resource(&self, api_version: &str, kind: &str, name: &str, namespace: Option<&str>) -> Result<Value, String> {
+        let cluster_scoped = self.is_cluster_scoped(api_version, kind);
+        if !cluster_scoped && namespace.is_none() {
+            return Err(format!("Resource {api_version}/{kind} is namespaced, but no namespace was provided"));
+        }
+        self.of_type(api_version, kind)
+            .find(|o| o["metadata"]["name"] == name && (cluster_scoped || namespace_of(o) == namespace))
+            .cloned()
+            .ok_or_else(|| format!("Cannot find {api_version}/{kind} named '{name}' inside of namespace '{namespace:?}'"))
+    }
+
+    fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>, labels: Option<&str>, fields: Option<&str>) -> Result<Vec<Value>, String> {
+        if namespace.is_some() && self.is_cluster_scoped(api_version, kind) {
+            return Err(format!(
+                "resource {api_version}/{kind} is cluster wide. Cannot search for it inside of a namespace"
+            ));
+        }
+        let mut items = Vec::new();
+        for object in self.of_type(api_version, kind) {
+            if namespace.is_some_and(|ns| namespace_of(object) != Some(ns)) {
+                continue;
+            }
+            if labels_match(object, labels)? && fields_match(object, fields)? {
+                items.push(object.clone());
+            }
+        }
+        Ok(items)
+    }
+
+    /// A `SubjectAccessReview` document of the cluster file whose spec equals the request's
+    /// gives its `status`; otherwise access is not allowed.
+    fn can_i(&self, review: &Value) -> Value {
+        self.of_type("authorization.k8s.io/v1", "SubjectAccessReview")
+            .find(|o| o["spec"] == review["spec"])
+            .map(|o| o["status"].clone())
+            .unwrap_or_else(|| json!({"allowed": false, "reason": "no SubjectAccessReview of the cluster file matches this request"}))
+    }
+}
+
+impl KubernetesBackend for Cluster {
+    fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        let answer = match request {
+            CallbackRequest::KubernetesGetResource { api_version, kind, name, namespace, field_masks, .. } => {
+                let mut object = self.get_resource(api_version, kind, name, namespace.as_deref())?;
+                mask_object(&mut object, field_masks.as_ref());
+                object
+            }
+            CallbackRequest::KubernetesListResourceNamespace { api_version, kind, namespace, label_selector, field_selector, field_masks } => {
+                let items = self.list(api_version, kind, Some(namespace), label_selector.as_deref(), field_selector.as_deref())?;
+                object_list(api_version, kind, items, field_masks.as_ref())
+            }
+            CallbackRequest::KubernetesListResourceAll { api_version, kind, label_selector, field_selector, field_masks } => {
+                let items = self.list(api_version, kind, None, label_selector.as_deref(), field_selector.as_deref())?;
+                object_list(api_version, kind, items, field_masks.as_ref())
+            }
+            CallbackRequest::KubernetesCanI { subject_access_review, .. } => self.can_i(subject_access_review),
+        };
+        serde_json::to_vec(&answer).map_err(|e| format!("error serializing payload: {e:?}"))
+    }
+}
+
+/// The `<Kind>List` policy-server returns for the list capabilities.
+fn object_list(api_version: &str, kind: &str, mut items: Vec<Value>, masks: Option<&std::collections::BTreeSet<String>>) -> Value {
+    items.iter_mut().for_each(|item| mask_object(item, masks));
+    json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": {}, "items": items})
+}
+
+fn namespace_of(object: &Value) -> Option<&str> {
+    object["metadata"]["namespace"].as_str().filter(|ns| !ns.is_empty())
+}
+
+fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() > 120 { format!("{}…", &text[..text.floor_char_boundary(120)]) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    const CLUSTER: &str = r#"
+apiVersion: stash.appscode.com/v1beta1
+kind: BackupBlueprint
+metadata:
+  name: gcs-blueprint
+spec:
+  backend:
+    storageSecretName: gcs-secret
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: gcs-secret
+  namespace: demo
+  labels: {team: a}
+data:
+  GOOGLE_PROJECT_ID: cHJvamVjdA==
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: demo, labels: {team: a}}
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: other, namespace: prod}
+---
+"#;
+
+    fn cluster() -> Cluster {
+        Cluster::from_yaml(CLUSTER).unwrap()
+    }
+
+    fn get(name: &str, kind: &str, api_version: &str, namespace: Option<&str>, masks: Option<&[&str]>) -> Result<Value, String> {
+        let request = CallbackRequest::KubernetesGetResource {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: namespace.map(Into::into),
+            disable_cache: false,
+            field_masks: masks.map(|m| m.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>()),
+        };
+        cluster().answer(&request).map(|bytes| serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[test]
+    fn reads_documents_and_lists() {
+        assert_eq!(cluster().objects().len(), 4);
+    }
+
+    #[test]
+    fn gets_a_cluster_scoped_object_by_name() {
+        let blueprint = get("gcs-blueprint", "BackupBlueprint", "stash.appscode.com/v1beta1", None, None).unwrap();
+        assert_eq!(blueprint["spec"]["backend"]["storageSecretName"], "gcs-secret");
+    }
+
+    #[test]
+    fn gets_a_namespaced_object_with_a_field_mask() {
+        let secret = get("gcs-secret", "Secret", "v1", Some("demo"), Some(&["metadata.name"])).unwrap();
+        assert_eq!(secret.get("data"), None);
+        assert_eq!(secret["metadata"]["name"], "gcs-secret");
+    }
+
+    #[test]
+    fn a_missing_object_is_policy_servers_cannot_find() {
+        assert_eq!(
+            get("gcs-secret", "Secret", "v1", Some("prod"), None).unwrap_err(),
+            "Cannot find v1/Secret named 'gcs-secret' inside of namespace 'Some(\"prod\")'"
+        );
+        assert_eq!(
+            get("nope", "BackupBlueprint", "stash.appscode.com/v1beta1", None, None).unwrap_err(),
+            "Cannot find stash.appscode.com/v1beta1/BackupBlueprint named 'nope' inside of namespace 'None'"
+        );
+    }
+
+    #[test]
+    fn a_namespaced_kind_needs_a_namespace() {
+        assert_eq!(
+            get("gcs-secret", "Secret", "v1", None, None).unwrap_err(),
+            "Resource v1/Secret is namespaced, but no namespace was provided"
+        );
+    }
+
+    #[test]
+    fn lists_filter_by_namespace_and_labels() {
+        let request = CallbackRequest::KubernetesListResourceAll {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+            label_selector: Some("team=a".into()),
+            field_selector: None,
+            field_masks: None,
+        };
+        let list: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
+        assert_eq!(list["kind"], "SecretList");
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+        let request = CallbackRequest::KubernetesListResourceNamespace {
+            api_version: "v1".into(),
+            kind: "Namespace".into(),
+            namespace: "demo".into(),
+            label_selector: None,
+            field_selector: None,
+            field_masks: None,
+        };
+        assert_eq!(
+            cluster().answer(&request).unwrap_err(),
+            "resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
+        );
+    }
+
+    #[test]
+    fn can_i_without_a_matching_review_is_not_allowed() {
+        let request = CallbackRequest::KubernetesCanI { subject_access_review: json!({"spec": {"user": "u"}}), disable_cache: false };
+        let status: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
+        assert_eq!(status["allowed"], false);
+    }
+
+    #[test]
+    fn objects_need_kind_and_name() {
+        let err = Cluster::from_yaml("apiVersion: v1\nkind: Secret\nmetadata: {}\n").unwrap_err();
+        assert!(format!("{err:#}").contains("an object without metadata.name"), "{err:#}");
+        assert!(Cluster::from_yaml("key: [unclosed").is_err());
+    }
+}

@@ -1,0 +1,213 @@
+//! The host side of the policy's waPC host calls, dispatched the way policy-evaluator's
+//! `runtimes/callback.rs` does: binding `kubewarden`; namespace `tracing` (logs) and
+//! `kubernetes` (answered by a [`KubernetesBackend`]); policy-server's error texts otherwise.
+
+use serde_json::Value;
+
+use crate::callback_request::CallbackRequest;
+use crate::metadata::{AllowList, access_denied_message};
+
+/// Answers the Kubernetes capabilities: a cluster file, a replayed session, a recorder.
+pub trait KubernetesBackend {
+    /// The JSON payload returned to the policy, or the error message of the failed lookup
+    /// (what policy-evaluator's callback handler reports, e.g. `Cannot find …`).
+    fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String>;
+
+    /// Called once the evaluation is over (a recorder writes its session, replay reports
+    /// leftover exchanges).
+    fn finish(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// A backend for policies that must not reach Kubernetes: every request fails.
+pub struct NoKubernetes;
+
+impl KubernetesBackend for NoKubernetes {
+    fn answer(&mut self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        Err("kube::Client was not initialized properly".to_string())
+    }
+}
+
+/// One log line the policy emitted through `kubewarden/tracing/log`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyLog {
+    pub level: String,
+    pub message: String,
+    /// The other fields of the event (file, line, key-values).
+    pub fields: serde_json::Map<String, Value>,
+}
+
+impl std::fmt::Display for PolicyLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "policy {}: {}", self.level.to_uppercase(), self.message)?;
+        for (key, value) in &self.fields {
+            match value {
+                Value::String(s) => write!(f, " {key}={s}")?,
+                other => write!(f, " {key}={other}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The state behind the policy's host calls.
+pub struct Host {
+    backend: Box<dyn KubernetesBackend>,
+    allow_list: AllowList,
+    logs: Vec<PolicyLog>,
+    echo_logs: bool,
+}
+
+impl Host {
+    pub fn new(backend: Box<dyn KubernetesBackend>, allow_list: AllowList) -> Self {
+        Self { backend, allow_list, logs: Vec::new(), echo_logs: false }
+    }
+
+    /// Print each policy log line on stderr as it arrives.
+    pub fn echo_logs(mut self, echo: bool) -> Self {
+        self.echo_logs = echo;
+        self
+    }
+
+    /// The log lines the policy emitted so far.
+    pub fn logs(&self) -> &[PolicyLog] {
+        &self.logs
+    }
+
+    /// Ends the evaluation: lets the backend write or check what it must.
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        self.backend.finish()
+    }
+
+    /// One host call, as `__host_call` hands it over. The error string is what the policy reads
+    /// back through `__host_error`.
+    pub fn call(&mut self, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+        if binding != "kubewarden" {
+            return Err(format!("unknown binding: {binding}"));
+        }
+        match namespace {
+            "tracing" if operation == "log" => {
+                self.log(payload);
+                Ok(Vec::new())
+            }
+            "tracing" => Err(format!("unknown operation: {operation}")),
+            "kubernetes" => self.kubernetes(operation, payload),
+            "oci" | "net" | "crypto" => Err(format!(
+                "Callback evaluation failure: {namespace}/{operation} is not available offline (policy-run answers only the kubernetes capabilities)"
+            )),
+            _ => Err(format!("unknown namespace: {namespace}")),
+        }
+    }
+
+    fn kubernetes(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+        let request = match CallbackRequest::from_payload(operation, payload) {
+            None => return Err(format!("unknown operation: {operation}")),
+            Some(parsed) => parsed.map_err(|e| e.to_string())?,
+        };
+        if let Some((api_version, kind)) = request.resource_type()
+            && !self.allow_list.allows(api_version, kind)
+        {
+            return Err(access_denied_message(api_version, kind));
+        }
+        self.backend
+            .answer(&request)
+            .map_err(|message| format!("Callback evaluation failure: {message}"))
+    }
+
+    fn log(&mut self, payload: &[u8]) {
+        let line = parse_log(payload);
+        if self.echo_logs {
+            eprintln!("{line}");
+        }
+        self.logs.push(line);
+    }
+}
+
+/// Reads the JSON event the SDK's logger sends; a payload that is not one is kept verbatim.
+fn parse_log(payload: &[u8]) -> PolicyLog {
+    let mut fields = match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            return PolicyLog {
+                level: "info".into(),
+                message: String::from_utf8_lossy(payload).into_owned(),
+                fields: Default::default(),
+            };
+        }
+    };
+    let mut take = |key: &str| match fields.remove(key) {
+        Some(Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let level = take("level");
+    let message = take("message");
+    PolicyLog { level, message, fields }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metadata::ContextAwareResource;
+
+    struct Fixed(Result<Vec<u8>, String>);
+
+    impl KubernetesBackend for Fixed {
+        fn answer(&mut self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
+            self.0.clone()
+        }
+    }
+
+    fn host(answer: Result<Vec<u8>, String>) -> Host {
+        let allow = AllowList::new(vec![ContextAwareResource { api_version: "v1".into(), kind: "Secret".into() }]);
+        Host::new(Box::new(Fixed(answer)), allow)
+    }
+
+    const SECRET: &[u8] = br#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":null}"#;
+
+    #[test]
+    fn unknown_binding_namespace_and_operation_fail_like_policy_server() {
+        let mut h = host(Ok(vec![]));
+        assert_eq!(h.call("other", "kubernetes", "get_resource", SECRET).unwrap_err(), "unknown binding: other");
+        assert_eq!(h.call("kubewarden", "storage", "x", b"").unwrap_err(), "unknown namespace: storage");
+        assert_eq!(h.call("kubewarden", "kubernetes", "delete", b"{}").unwrap_err(), "unknown operation: delete");
+        assert_eq!(h.call("kubewarden", "tracing", "trace", b"").unwrap_err(), "unknown operation: trace");
+    }
+
+    #[test]
+    fn allowed_requests_reach_the_backend() {
+        assert_eq!(host(Ok(b"{}".to_vec())).call("kubewarden", "kubernetes", "get_resource", SECRET).unwrap(), b"{}");
+    }
+
+    #[test]
+    fn backend_errors_are_wrapped_as_callback_failures() {
+        let err = host(Err("Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'".into()))
+            .call("kubewarden", "kubernetes", "get_resource", SECRET)
+            .unwrap_err();
+        assert_eq!(err, "Callback evaluation failure: Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'");
+    }
+
+    #[test]
+    fn resources_outside_the_allow_list_are_denied() {
+        let payload = br#"{"api_version":"v1","kind":"ConfigMap","name":"c","namespace":"demo","disable_cache":false}"#;
+        let err = host(Ok(vec![])).call("kubewarden", "kubernetes", "get_resource", payload).unwrap_err();
+        assert_eq!(err, access_denied_message("v1", "ConfigMap"));
+    }
+
+    #[test]
+    fn malformed_payloads_are_serde_errors() {
+        let err = host(Ok(vec![])).call("kubewarden", "kubernetes", "get_resource", b"{}").unwrap_err();
+        assert!(err.starts_with("missing field `api_version`"), "{err}");
+    }
+
+    #[test]
+    fn logs_are_collected() {
+        let mut h = host(Ok(vec![]));
+        let event = br#"{"level":"warning","message":"lookup failed","line":12,"name":"x"}"#;
+        assert!(h.call("kubewarden", "tracing", "log", event).unwrap().is_empty());
+        let log = &h.logs()[0];
+        assert_eq!((log.level.as_str(), log.message.as_str()), ("warning", "lookup failed"));
+        assert_eq!(log.to_string(), "policy WARNING: lookup failed line=12 name=x");
+    }
+}

@@ -1,0 +1,170 @@
+//! The variables a blueprint may use: Stash's built-in `TARGET_*` (SPEC §5.1) and the custom
+//! ones a target defines with `vars.autobackup.kubewarden.io/<NAME>` (SPEC §5.2).
+
+use std::collections::BTreeMap;
+
+use crate::annotations::VARS_PREFIX;
+use crate::settings::{variable_name_problem, CustomVariables};
+use crate::substitution::Variables;
+use crate::target::Target;
+
+/// The built-in variables of `target`. The `TARGET_APP_*` ones exist only for databases.
+pub fn builtin(target: &Target) -> Variables {
+    let mut vars = Variables::new();
+    vars.insert("TARGET_API_VERSION".into(), target.api_version.clone());
+    vars.insert("TARGET_KIND".into(), target.kind.to_lowercase());
+    vars.insert("TARGET_NAME".into(), target.name.clone());
+    vars.insert("TARGET_NAMESPACE".into(), target.namespace.clone());
+    vars.insert("TARGET_RESOURCE".into(), target.resource());
+    if target.is_database() {
+        let app_type = target.app_type.clone().unwrap_or_default();
+        let (group, resource) = match app_type.rsplit_once('/') {
+            Some((group, resource)) => (group.to_string(), resource.to_string()),
+            None => (String::new(), app_type.clone()),
+        };
+        vars.insert("TARGET_APP_VERSION".into(), target.app_version.clone().unwrap_or_default());
+        vars.insert("TARGET_APP_TYPE".into(), app_type);
+        vars.insert("TARGET_APP_GROUP".into(), group);
+        vars.insert("TARGET_APP_RESOURCE".into(), resource);
+    }
+    vars
+}
+
+/// The custom variables of a target, checked against the settings. Returns the accepted
+/// variables and a problem line for each rejected one.
+pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) -> (Variables, Vec<String>) {
+    let mut vars = Variables::new();
+    let mut problems = Vec::new();
+    if defined.is_empty() {
+        return (vars, problems);
+    }
+    let pattern = settings.value_regex();
+    for (name, value) in defined {
+        let key = format!("{VARS_PREFIX}{name}");
+        if let Some(why) = variable_name_problem(name) {
+            problems.push(format!("{key}: '{name}' {why}"));
+        } else if !settings.allowed.contains(name) {
+            problems.push(format!("{key}: the policy settings do not allow the variable {name} ({})", allowed_list(settings)));
+        } else {
+            match &pattern {
+                Ok(regex) if regex.is_match(value) => {
+                    vars.insert(name.clone(), value.clone());
+                }
+                Ok(_) => problems.push(format!(
+                    "{key}: value '{value}' does not match the allowed pattern {}",
+                    settings.value_pattern
+                )),
+                Err(e) => problems.push(format!("{key}: {e}")),
+            }
+        }
+    }
+    (vars, problems)
+}
+
+fn allowed_list(settings: &CustomVariables) -> String {
+    match settings.allowed.is_empty() {
+        true => "no custom variable is allowed; ask the administrator to add it to customVariables.allowed".into(),
+        false => format!("allowed: {}", settings.allowed.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{classify, Target};
+    use serde_json::json;
+
+    fn vars_of(api_version: &str, kind: &str, spec: serde_json::Value) -> Vec<(String, String)> {
+        let t = Target::new(classify(api_version, kind).unwrap(), api_version, kind, "n", "ns", None, Some(&spec));
+        builtin(&t).into_iter().collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn workload_variables() {
+        assert_eq!(
+            vars_of("apps/v1", "StatefulSet", json!({})),
+            pairs(&[
+                ("TARGET_API_VERSION", "apps/v1"),
+                ("TARGET_KIND", "statefulset"),
+                ("TARGET_NAME", "n"),
+                ("TARGET_NAMESPACE", "ns"),
+                ("TARGET_RESOURCE", "statefulsets"),
+            ])
+        );
+    }
+
+    #[test]
+    fn pvc_variables() {
+        let vars = vars_of("v1", "PersistentVolumeClaim", json!({}));
+        assert!(vars.contains(&("TARGET_KIND".into(), "persistentvolumeclaim".into())));
+        assert!(vars.contains(&("TARGET_RESOURCE".into(), "persistentvolumeclaims".into())));
+        assert!(!vars.iter().any(|(k, _)| k.starts_with("TARGET_APP")));
+    }
+
+    #[test]
+    fn database_variables() {
+        assert_eq!(
+            vars_of("kubedb.com/v1alpha2", "Postgres", json!({"version": "11.11"})),
+            pairs(&[
+                ("TARGET_API_VERSION", "appcatalog.appscode.com/v1alpha1"),
+                ("TARGET_KIND", "appbinding"),
+                ("TARGET_NAME", "n"),
+                ("TARGET_NAMESPACE", "ns"),
+                ("TARGET_RESOURCE", "appbindings"),
+                ("TARGET_APP_VERSION", "11.11"),
+                ("TARGET_APP_TYPE", "kubedb.com/postgres"),
+                ("TARGET_APP_GROUP", "kubedb.com"),
+                ("TARGET_APP_RESOURCE", "postgres"),
+            ])
+        );
+        let redis = vars_of("appcatalog.appscode.com/v1alpha1", "AppBinding", json!({"type": "redis", "version": "6.2.5"}));
+        assert!(redis.contains(&("TARGET_APP_GROUP".into(), "".into())));
+        assert!(redis.contains(&("TARGET_APP_RESOURCE".into(), "redis".into())));
+    }
+
+    #[test]
+    fn custom_variables_follow_the_settings() {
+        let settings = CustomVariables { allowed: vec!["TEAM".into()], ..CustomVariables::default() };
+        let defined: BTreeMap<String, String> = [
+            ("TEAM", "blue"),
+            ("TIER", "gold"),
+            ("TARGET_NAMESPACE", "other"),
+            ("bad-name", "x"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let (vars, problems) = custom(&defined, &settings);
+        assert_eq!(vars.into_iter().collect::<Vec<_>>(), [("TEAM".to_string(), "blue".to_string())]);
+        assert_eq!(
+            problems,
+            [
+                "vars.autobackup.kubewarden.io/TARGET_NAMESPACE: 'TARGET_NAMESPACE' is reserved: TARGET_* variables are built in and cannot be overridden",
+                "vars.autobackup.kubewarden.io/TIER: the policy settings do not allow the variable TIER (allowed: TEAM)",
+                "vars.autobackup.kubewarden.io/bad-name: 'bad-name' is not a variable name (letters, digits and '_', not starting with a digit)",
+            ]
+        );
+    }
+
+    #[test]
+    fn custom_values_must_match_the_pattern() {
+        let settings = CustomVariables { allowed: vec!["TEAM".into()], ..CustomVariables::default() };
+        let defined = BTreeMap::from([("TEAM".to_string(), "../other".to_string())]);
+        assert_eq!(
+            custom(&defined, &settings).1,
+            ["vars.autobackup.kubewarden.io/TEAM: value '../other' does not match the allowed pattern ^[A-Za-z0-9._-]{1,63}$"]
+        );
+        let none_allowed = CustomVariables::default();
+        let defined = BTreeMap::from([("TEAM".to_string(), "blue".to_string())]);
+        assert_eq!(
+            custom(&defined, &none_allowed).1,
+            ["vars.autobackup.kubewarden.io/TEAM: the policy settings do not allow the variable TEAM (no custom variable is allowed; ask the administrator to add it to customVariables.allowed)"]
+        );
+    }
+}
