@@ -47,7 +47,9 @@ pub enum Trigger {
     /// Not an auto-backup target.
     Absent,
     /// A workload with some but not all of the three trigger annotations: a mistake.
-    Incomplete { missing: Vec<&'static str> },
+    Incomplete {
+        missing: Vec<&'static str>,
+    },
     Present,
 }
 
@@ -58,8 +60,10 @@ pub fn trigger(annotations: &BTreeMap<String, String>, is_workload: bool) -> Tri
             false => Trigger::Absent,
         };
     }
-    let missing: Vec<&'static str> =
-        WORKLOAD_TRIGGER.into_iter().filter(|key| !annotations.contains_key(*key)).collect();
+    let missing: Vec<&'static str> = WORKLOAD_TRIGGER
+        .into_iter()
+        .filter(|key| !annotations.contains_key(*key))
+        .collect();
     match missing.len() {
         0 => Trigger::Present,
         n if n == WORKLOAD_TRIGGER.len() => Trigger::Absent,
@@ -129,7 +133,9 @@ fn parse_blueprints(value: &str, problems: &mut Vec<String>) -> Vec<String> {
                  (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)"
             ));
         } else if names.iter().any(|n| n == name) {
-            problems.push(format!("{BACKUP_BLUEPRINT}: '{name}' is listed twice; list each blueprint once"));
+            problems.push(format!(
+                "{BACKUP_BLUEPRINT}: '{name}' is listed twice; list each blueprint once"
+            ));
         } else {
             names.push(name.to_string());
         }
@@ -148,7 +154,9 @@ fn parse_target_paths(value: &str, problems: &mut Vec<String>) -> Vec<String> {
     let mut paths = Vec::new();
     for element in value.split(',') {
         match path_problem(element) {
-            Some(why) => problems.push(format!("{TARGET_PATHS}: {why}; expected absolute paths separated by ','")),
+            Some(why) => problems.push(format!(
+                "{TARGET_PATHS}: {why}; expected absolute paths separated by ','"
+            )),
             None => paths.push(element.to_string()),
         }
     }
@@ -204,12 +212,11 @@ fn parse_volume_mount(element: &str) -> Result<VolumeMount, String> {
     if let Some(why) = path_problem(mount_path) {
         return Err(format!("'{element}': mount path {why}"));
     }
-    if let Some(sub) = sub_path {
-        if sub.is_empty() || sub.starts_with('/') || sub.split('/').any(|s| s == "..") {
-            return Err(format!(
-                "'{element}': subPath '{sub}' must be a relative path without '..'"
-            ));
-        }
+    let bad_sub_path = |sub: &&str| sub.is_empty() || sub.starts_with('/') || sub.split('/').any(|s| s == "..");
+    if let Some(sub) = sub_path.filter(bad_sub_path) {
+        return Err(format!(
+            "'{element}': subPath '{sub}' must be a relative path without '..'"
+        ));
     }
     Ok(VolumeMount {
         name: name.to_string(),
@@ -219,11 +226,7 @@ fn parse_volume_mount(element: &str) -> Result<VolumeMount, String> {
 }
 
 /// The entries whose key starts with `prefix`, keyed by the rest of the key.
-fn prefixed(
-    annotations: &BTreeMap<String, String>,
-    prefix: &str,
-    problems: &mut Vec<String>,
-) -> Vec<(String, String)> {
+fn prefixed(annotations: &BTreeMap<String, String>, prefix: &str, problems: &mut Vec<String>) -> Vec<(String, String)> {
     let mut entries = Vec::new();
     for (key, value) in annotations.range(prefix.to_string()..) {
         let Some(rest) = key.strip_prefix(prefix) else { break };
@@ -256,7 +259,9 @@ mod tests {
         assert_eq!(trigger(&map(&[(SCHEDULE, "@daily")]), true), Trigger::Absent);
         assert_eq!(
             trigger(&map(&all[..1]), true),
-            Trigger::Incomplete { missing: vec![TARGET_PATHS, VOLUME_MOUNTS] }
+            Trigger::Incomplete {
+                missing: vec![TARGET_PATHS, VOLUME_MOUNTS]
+            }
         );
         assert_eq!(trigger(&map(&all[..1]), false), Trigger::Present);
         assert_eq!(trigger(&map(&all[1..]), false), Trigger::Absent);
@@ -300,8 +305,16 @@ mod tests {
         assert_eq!(
             parsed.volume_mounts,
             [
-                VolumeMount { name: "data".into(), mount_path: "/data".into(), sub_path: None },
-                VolumeMount { name: "logs".into(), mount_path: "/logs".into(), sub_path: Some("app".into()) },
+                VolumeMount {
+                    name: "data".into(),
+                    mount_path: "/data".into(),
+                    sub_path: None
+                },
+                VolumeMount {
+                    name: "logs".into(),
+                    mount_path: "/logs".into(),
+                    sub_path: Some("app".into())
+                },
             ]
         );
         assert_eq!(parsed.schedule.as_deref(), Some("*/15 * * * *"));
@@ -312,22 +325,86 @@ mod tests {
     #[test]
     fn each_syntax_error_has_its_message() {
         let cases: [(&str, &str, &str); 16] = [
-            (BACKUP_BLUEPRINT, "a,,b", "stash.appscode.com/backup-blueprint: empty name in 'a,,b'; separate blueprint names with a single ','"),
-            (BACKUP_BLUEPRINT, "Gcs_Daily", "stash.appscode.com/backup-blueprint: 'Gcs_Daily' is not a valid BackupBlueprint name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)"),
-            (BACKUP_BLUEPRINT, "a, a", "stash.appscode.com/backup-blueprint: 'a' is listed twice; list each blueprint once"),
-            (TARGET_PATHS, "/a,", "stash.appscode.com/target-paths: empty path; expected absolute paths separated by ','"),
-            (TARGET_PATHS, "/a, /b", "stash.appscode.com/target-paths: ' /b' has surrounding white space; expected absolute paths separated by ','"),
-            (TARGET_PATHS, "data", "stash.appscode.com/target-paths: 'data' is not an absolute path; expected absolute paths separated by ','"),
-            (TARGET_PATHS, "/a:b", "stash.appscode.com/target-paths: '/a:b' contains ':'; expected absolute paths separated by ','"),
-            (VOLUME_MOUNTS, "data", "stash.appscode.com/volume-mounts: 'data' is not 'volumeName:mountPath[:subPath]'"),
-            (VOLUME_MOUNTS, "a:/b:c:d", "stash.appscode.com/volume-mounts: 'a:/b:c:d' is not 'volumeName:mountPath[:subPath]'"),
-            (VOLUME_MOUNTS, "d:/d,", "stash.appscode.com/volume-mounts: empty entry; expected entries 'volumeName:mountPath[:subPath]' separated by ','"),
-            (VOLUME_MOUNTS, " d:/d", "stash.appscode.com/volume-mounts: ' d:/d' has surrounding white space; remove it"),
-            (VOLUME_MOUNTS, "Data:/d", "stash.appscode.com/volume-mounts: 'Data:/d': 'Data' is not a valid volume name (lower-case letters, digits and '-', starting and ending with a letter or digit)"),
-            (VOLUME_MOUNTS, ":/d", "stash.appscode.com/volume-mounts: ':/d': '' is not a valid volume name (lower-case letters, digits and '-', starting and ending with a letter or digit)"),
-            (VOLUME_MOUNTS, "d:data", "stash.appscode.com/volume-mounts: 'd:data': mount path 'data' is not an absolute path"),
-            (VOLUME_MOUNTS, "d:/d:../x", "stash.appscode.com/volume-mounts: 'd:/d:../x': subPath '../x' must be a relative path without '..'"),
-            ("params.stash.appscode.com/", "x", "params.stash.appscode.com/: the annotation key needs a name after 'params.stash.appscode.com/'"),
+            (
+                BACKUP_BLUEPRINT,
+                "a,,b",
+                "stash.appscode.com/backup-blueprint: empty name in 'a,,b'; separate blueprint names with a single ','",
+            ),
+            (
+                BACKUP_BLUEPRINT,
+                "Gcs_Daily",
+                "stash.appscode.com/backup-blueprint: 'Gcs_Daily' is not a valid BackupBlueprint name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+            ),
+            (
+                BACKUP_BLUEPRINT,
+                "a, a",
+                "stash.appscode.com/backup-blueprint: 'a' is listed twice; list each blueprint once",
+            ),
+            (
+                TARGET_PATHS,
+                "/a,",
+                "stash.appscode.com/target-paths: empty path; expected absolute paths separated by ','",
+            ),
+            (
+                TARGET_PATHS,
+                "/a, /b",
+                "stash.appscode.com/target-paths: ' /b' has surrounding white space; expected absolute paths separated by ','",
+            ),
+            (
+                TARGET_PATHS,
+                "data",
+                "stash.appscode.com/target-paths: 'data' is not an absolute path; expected absolute paths separated by ','",
+            ),
+            (
+                TARGET_PATHS,
+                "/a:b",
+                "stash.appscode.com/target-paths: '/a:b' contains ':'; expected absolute paths separated by ','",
+            ),
+            (
+                VOLUME_MOUNTS,
+                "data",
+                "stash.appscode.com/volume-mounts: 'data' is not 'volumeName:mountPath[:subPath]'",
+            ),
+            (
+                VOLUME_MOUNTS,
+                "a:/b:c:d",
+                "stash.appscode.com/volume-mounts: 'a:/b:c:d' is not 'volumeName:mountPath[:subPath]'",
+            ),
+            (
+                VOLUME_MOUNTS,
+                "d:/d,",
+                "stash.appscode.com/volume-mounts: empty entry; expected entries 'volumeName:mountPath[:subPath]' separated by ','",
+            ),
+            (
+                VOLUME_MOUNTS,
+                " d:/d",
+                "stash.appscode.com/volume-mounts: ' d:/d' has surrounding white space; remove it",
+            ),
+            (
+                VOLUME_MOUNTS,
+                "Data:/d",
+                "stash.appscode.com/volume-mounts: 'Data:/d': 'Data' is not a valid volume name (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+            ),
+            (
+                VOLUME_MOUNTS,
+                ":/d",
+                "stash.appscode.com/volume-mounts: ':/d': '' is not a valid volume name (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+            ),
+            (
+                VOLUME_MOUNTS,
+                "d:data",
+                "stash.appscode.com/volume-mounts: 'd:data': mount path 'data' is not an absolute path",
+            ),
+            (
+                VOLUME_MOUNTS,
+                "d:/d:../x",
+                "stash.appscode.com/volume-mounts: 'd:/d:../x': subPath '../x' must be a relative path without '..'",
+            ),
+            (
+                "params.stash.appscode.com/",
+                "x",
+                "params.stash.appscode.com/: the annotation key needs a name after 'params.stash.appscode.com/'",
+            ),
         ];
         for (key, value, expected) in cases {
             let mut pairs = vec![(BACKUP_BLUEPRINT, "b"), (TARGET_PATHS, "/d"), (VOLUME_MOUNTS, "d:/d")];

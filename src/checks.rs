@@ -4,12 +4,19 @@ use serde_json::{Map, Value};
 
 use crate::annotations::{BackupAnnotations, SCHEDULE, TARGET_PATHS, VOLUME_MOUNTS};
 use crate::cron::validate_schedule;
-use crate::naming::{is_dns1123_label, ObjectNames};
+use crate::naming::{ObjectNames, is_dns1123_label};
 use crate::target::Target;
 
 const PROVIDERS: [&str; 7] = ["local", "s3", "gcs", "azure", "swift", "b2", "rest"];
 const PREFIXED_PROVIDERS: [&str; 5] = ["s3", "gcs", "azure", "swift", "b2"];
-const KEEP_FIELDS: [&str; 6] = ["keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"];
+const KEEP_FIELDS: [&str; 6] = [
+    "keepLast",
+    "keepHourly",
+    "keepDaily",
+    "keepWeekly",
+    "keepMonthly",
+    "keepYearly",
+];
 const STASH_RESERVED_PATH: &str = "/stash";
 
 /// Every `volume-mounts` volume exists in the pod template (or the StatefulSet's
@@ -88,16 +95,28 @@ pub fn resolved(
     let mut problems = Vec::new();
     problems.extend(generated_names(blueprint, names));
     problems.extend(schedule_problem(blueprint, schedule));
-    problems.extend(retention_policy(spec.get("retentionPolicy")).into_iter().map(|(f, why)| format!("{}: {why}", at(&f))));
+    problems.extend(
+        retention_policy(spec.get("retentionPolicy"))
+            .into_iter()
+            .map(|(f, why)| format!("{}: {why}", at(&f))),
+    );
     problems.extend(backend(spec).into_iter().map(|(f, why)| format!("{}: {why}", at(&f))));
-    problems.extend(stash_webhook_rules(target, spec, names).into_iter().map(|(f, why)| format!("{}: {why}", at(&f))));
+    problems.extend(
+        stash_webhook_rules(target, spec, names)
+            .into_iter()
+            .map(|(f, why)| format!("{}: {why}", at(&f))),
+    );
     problems
 }
 
 fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<String> {
     let objects = [
         ("Repository", &names.repository_name, &names.repository_namespace),
-        ("BackupConfiguration", &names.backup_configuration_name, &names.backup_configuration_namespace),
+        (
+            "BackupConfiguration",
+            &names.backup_configuration_name,
+            &names.backup_configuration_namespace,
+        ),
     ];
     let mut problems = Vec::new();
     for (kind, name, namespace) in objects {
@@ -138,23 +157,33 @@ type FieldProblem = (String, String);
 fn retention_policy(policy: Option<&Value>) -> Vec<FieldProblem> {
     let field = "spec.retentionPolicy";
     let Some(policy) = policy else {
-        return vec![(field.into(), "is required; set at least name and prune (e.g. name: keep-last-5, keepLast: 5, prune: true)".into())];
+        return vec![(
+            field.into(),
+            "is required; set at least name and prune (e.g. name: keep-last-5, keepLast: 5, prune: true)".into(),
+        )];
     };
     let Some(policy) = policy.as_object() else {
-        return vec![(field.into(), "must be an object with name, prune and keep* fields".into())];
+        return vec![(
+            field.into(),
+            "must be an object with name, prune and keep* fields".into(),
+        )];
     };
     let mut problems = Vec::new();
-    if !policy.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty()) {
-        problems.push((format!("{field}.name"), "is required (a name for the retention policy, e.g. keep-last-5)".into()));
+    if !has_text(policy, "name") {
+        problems.push((
+            format!("{field}.name"),
+            "is required (a name for the retention policy, e.g. keep-last-5)".into(),
+        ));
     }
     if !policy.get("prune").is_some_and(Value::is_boolean) {
         problems.push((format!("{field}.prune"), "is required: true or false".into()));
     }
     for keep in KEEP_FIELDS {
-        if let Some(value) = policy.get(keep) {
-            if !value.as_i64().is_some_and(|n| n >= 0) {
-                problems.push((format!("{field}.{keep}"), format!("must be a non-negative integer, got {value}")));
-            }
+        if let Some(value) = policy.get(keep).filter(|v| v.as_i64().is_none_or(|n| n < 0)) {
+            problems.push((
+                format!("{field}.{keep}"),
+                format!("must be a non-negative integer, got {value}"),
+            ));
         }
     }
     problems
@@ -162,17 +191,32 @@ fn retention_policy(policy: Option<&Value>) -> Vec<FieldProblem> {
 
 fn backend(spec: &Map<String, Value>) -> Vec<FieldProblem> {
     let Some(backend) = spec.get("backend").and_then(Value::as_object) else {
-        return vec![("spec.backend".into(), format!("is required; set storageSecretName and one of {}", PROVIDERS.join(", ")))];
+        return vec![(
+            "spec.backend".into(),
+            format!("is required; set storageSecretName and one of {}", PROVIDERS.join(", ")),
+        )];
     };
     let mut problems = Vec::new();
-    if !backend.get("storageSecretName").and_then(Value::as_str).is_some_and(|n| !n.is_empty()) {
-        problems.push(("spec.backend.storageSecretName".into(), "is required: the Secret holding the restic password and storage credentials".into()));
+    if !has_text(backend, "storageSecretName") {
+        problems.push((
+            "spec.backend.storageSecretName".into(),
+            "is required: the Secret holding the restic password and storage credentials".into(),
+        ));
     }
     let providers: Vec<&str> = PROVIDERS.into_iter().filter(|p| backend.contains_key(*p)).collect();
     match providers.as_slice() {
-        [] => problems.push(("spec.backend".into(), format!("has no storage provider; set exactly one of {}", PROVIDERS.join(", ")))),
+        [] => problems.push((
+            "spec.backend".into(),
+            format!("has no storage provider; set exactly one of {}", PROVIDERS.join(", ")),
+        )),
         [provider] => problems.extend(provider_fields(provider, &backend[*provider])),
-        several => problems.push(("spec.backend".into(), format!("has several storage providers ({}); keep exactly one", several.join(", ")))),
+        several => problems.push((
+            "spec.backend".into(),
+            format!(
+                "has several storage providers ({}); keep exactly one",
+                several.join(", ")
+            ),
+        )),
     }
     problems
 }
@@ -191,25 +235,36 @@ fn provider_fields(provider: &str, settings: &Value) -> Vec<FieldProblem> {
     };
     let mut problems: Vec<FieldProblem> = required
         .iter()
-        .filter(|field| !settings.get(**field).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+        .filter(|field| !has_text(settings, field))
         .map(|field| (format!("{path}.{field}"), "is required".into()))
         .collect();
     if provider == "local" && !settings.keys().any(|k| k != "mountPath" && k != "subPath") {
-        problems.push((path.clone(), "needs a volume source (e.g. hostPath, nfs or persistentVolumeClaim)".into()));
+        problems.push((
+            path.clone(),
+            "needs a volume source (e.g. hostPath, nfs or persistentVolumeClaim)".into(),
+        ));
     }
-    if PREFIXED_PROVIDERS.contains(&provider) {
-        if let Some(prefix) = settings.get("prefix").and_then(Value::as_str) {
-            problems.extend(prefix_problem(prefix).map(|why| (format!("{path}.prefix"), why)));
-        }
+    let prefix = settings.get("prefix").and_then(Value::as_str);
+    if let Some(prefix) = prefix.filter(|_| PREFIXED_PROVIDERS.contains(&provider)) {
+        problems.extend(prefix_problem(prefix).map(|why| (format!("{path}.prefix"), why)));
     }
     problems
 }
 
+/// Whether `map[key]` is a non-empty string.
+fn has_text(map: &Map<String, Value>, key: &str) -> bool {
+    map.get(key).and_then(Value::as_str).is_some_and(|v| !v.is_empty())
+}
+
 fn prefix_problem(prefix: &str) -> Option<String> {
     if prefix.starts_with('/') {
-        Some(format!("'{prefix}' starts with '/'; write the prefix relative to the bucket root"))
+        Some(format!(
+            "'{prefix}' starts with '/'; write the prefix relative to the bucket root"
+        ))
     } else if prefix.split('/').any(|segment| segment == "..") {
-        Some(format!("'{prefix}' has a '..' segment; a prefix must stay inside its own directory"))
+        Some(format!(
+            "'{prefix}' has a '..' segment; a prefix must stay inside its own directory"
+        ))
     } else {
         None
     }
@@ -224,17 +279,20 @@ fn stash_webhook_rules(target: &Target, spec: &Map<String, Value>, names: &Objec
         for provider in ["local", "b2"].into_iter().filter(|p| has(p)) {
             problems.push((
                 "spec.wipeOut".to_string(),
-                format!("Stash does not support wipeOut with a {provider} backend; remove wipeOut or use another backend"),
+                format!(
+                    "Stash does not support wipeOut with a {provider} backend; remove wipeOut or use another backend"
+                ),
             ));
         }
     }
-    if let Some(mount_path) = backend.and_then(|b| b.pointer("/local/mountPath")).and_then(Value::as_str) {
-        if is_under(mount_path, STASH_RESERVED_PATH) {
-            problems.push((
-                "spec.backend.local.mountPath".to_string(),
-                format!("'{mount_path}' is reserved by Stash ({STASH_RESERVED_PATH} and below); mount the local backend elsewhere"),
-            ));
-        }
+    let local_mount_path = backend
+        .and_then(|b| b.pointer("/local/mountPath"))
+        .and_then(Value::as_str);
+    if let Some(mount_path) = local_mount_path.filter(|path| is_under(path, STASH_RESERVED_PATH)) {
+        problems.push((
+            "spec.backend.local.mountPath".to_string(),
+            format!("'{mount_path}' is reserved by Stash ({STASH_RESERVED_PATH} and below); mount the local backend elsewhere"),
+        ));
     }
     let bc_ns = &names.backup_configuration_namespace;
     if *bc_ns != target.namespace && target.forbids_cross_namespace_backup() {
@@ -255,14 +313,18 @@ mod tests {
     use super::*;
     use crate::annotations::VolumeMount;
     use crate::naming::object_names;
-    use crate::target::{classify, Target};
+    use crate::target::{Target, classify};
     use serde_json::json;
 
     fn request(mounts: &[(&str, &str)], paths: &[&str]) -> BackupAnnotations {
         BackupAnnotations {
             volume_mounts: mounts
                 .iter()
-                .map(|(n, p)| VolumeMount { name: n.to_string(), mount_path: p.to_string(), sub_path: None })
+                .map(|(n, p)| VolumeMount {
+                    name: n.to_string(),
+                    mount_path: p.to_string(),
+                    sub_path: None,
+                })
                 .collect(),
             target_paths: paths.iter().map(|p| p.to_string()).collect(),
             ..BackupAnnotations::default()
@@ -275,21 +337,34 @@ mod tests {
         assert!(workload_volumes("Deployment", Some(&spec), &request(&[("data", "/data")], &["/data/x"])).is_empty());
         assert_eq!(
             workload_volumes("Deployment", Some(&spec), &request(&[("dta", "/data")], &["/data"])),
-            ["stash.appscode.com/volume-mounts: volume 'dta' is not in the pod template's volumes (declared: data, cache); use the name of a declared volume"]
+            [
+                "stash.appscode.com/volume-mounts: volume 'dta' is not in the pod template's volumes (declared: data, cache); use the name of a declared volume"
+            ]
         );
         assert_eq!(
             workload_volumes("DaemonSet", None, &request(&[("data", "/data")], &[])),
-            ["stash.appscode.com/volume-mounts: volume 'data' is not in the pod template's volumes (none declared); use the name of a declared volume"]
+            [
+                "stash.appscode.com/volume-mounts: volume 'data' is not in the pod template's volumes (none declared); use the name of a declared volume"
+            ]
         );
     }
 
     #[test]
     fn statefulset_claim_templates_count_as_volumes() {
         let spec = json!({"volumeClaimTemplates": [{"metadata": {"name": "source-data"}}]});
-        assert!(workload_volumes("StatefulSet", Some(&spec), &request(&[("source-data", "/source/data")], &["/source/data"])).is_empty());
+        assert!(
+            workload_volumes(
+                "StatefulSet",
+                Some(&spec),
+                &request(&[("source-data", "/source/data")], &["/source/data"])
+            )
+            .is_empty()
+        );
         assert_eq!(
             workload_volumes("StatefulSet", Some(&spec), &request(&[("x", "/x")], &[])),
-            ["stash.appscode.com/volume-mounts: volume 'x' is not in the pod template's volumes or the volumeClaimTemplates (declared: source-data); use the name of a declared volume"]
+            [
+                "stash.appscode.com/volume-mounts: volume 'x' is not in the pod template's volumes or the volumeClaimTemplates (declared: source-data); use the name of a declared volume"
+            ]
         );
     }
 
@@ -297,7 +372,11 @@ mod tests {
     fn target_paths_must_lie_under_a_mount() {
         let spec = json!({"template": {"spec": {"volumes": [{"name": "data"}]}}});
         assert_eq!(
-            workload_volumes("Deployment", Some(&spec), &request(&[("data", "/data")], &["/data", "/data/a", "/database", "/etc"])),
+            workload_volumes(
+                "Deployment",
+                Some(&spec),
+                &request(&[("data", "/data")], &["/data", "/data/a", "/database", "/etc"])
+            ),
             [
                 "stash.appscode.com/target-paths: '/database' is not under any mount path of stash.appscode.com/volume-mounts (/data); mount the volume that holds it or fix the path",
                 "stash.appscode.com/target-paths: '/etc' is not under any mount path of stash.appscode.com/volume-mounts (/data); mount the volume that holds it or fix the path",
@@ -306,7 +385,15 @@ mod tests {
     }
 
     fn deployment() -> Target {
-        Target::new(classify("apps/v1", "Deployment").unwrap(), "apps/v1", "Deployment", "web", "demo", None, None)
+        Target::new(
+            classify("apps/v1", "Deployment").unwrap(),
+            "apps/v1",
+            "Deployment",
+            "web",
+            "demo",
+            None,
+            None,
+        )
     }
 
     fn good_spec() -> Value {
@@ -319,12 +406,22 @@ mod tests {
     fn check(spec: Value, bc_ns: &str, schedule: &str) -> Vec<String> {
         let t = deployment();
         let names = object_names(&t, "bp", false, bc_ns, bc_ns);
-        resolved(&t, "bp", spec.as_object().unwrap(), &names, Some((schedule, ScheduleSource::Blueprint("bp"))))
+        resolved(
+            &t,
+            "bp",
+            spec.as_object().unwrap(),
+            &names,
+            Some((schedule, ScheduleSource::Blueprint("bp"))),
+        )
     }
 
     fn with(mut spec: Value, pointer: &str, value: Value) -> Value {
         let (parent, key) = pointer.rsplit_once('/').unwrap();
-        let target = if parent.is_empty() { &mut spec } else { spec.pointer_mut(parent).unwrap() };
+        let target = if parent.is_empty() {
+            &mut spec
+        } else {
+            spec.pointer_mut(parent).unwrap()
+        };
         match value {
             Value::Null => {
                 target.as_object_mut().unwrap().remove(key);
@@ -343,24 +440,114 @@ mod tests {
     fn each_result_problem_has_its_message() {
         let local = json!({"mountPath": "/safe/repo", "hostPath": {"path": "/data"}});
         let cases: Vec<(Value, &str)> = vec![
-            (with(good_spec(), "/retentionPolicy", Value::Null), "BackupBlueprint 'bp' spec.retentionPolicy: is required; set at least name and prune (e.g. name: keep-last-5, keepLast: 5, prune: true)"),
-            (with(good_spec(), "/retentionPolicy/name", Value::Null), "BackupBlueprint 'bp' spec.retentionPolicy.name: is required (a name for the retention policy, e.g. keep-last-5)"),
-            (with(good_spec(), "/retentionPolicy/prune", Value::Null), "BackupBlueprint 'bp' spec.retentionPolicy.prune: is required: true or false"),
-            (with(good_spec(), "/retentionPolicy/keepLast", json!("5")), "BackupBlueprint 'bp' spec.retentionPolicy.keepLast: must be a non-negative integer, got \"5\""),
-            (with(good_spec(), "/backend", Value::Null), "BackupBlueprint 'bp' spec.backend: is required; set storageSecretName and one of local, s3, gcs, azure, swift, b2, rest"),
-            (with(good_spec(), "/backend/storageSecretName", Value::Null), "BackupBlueprint 'bp' spec.backend.storageSecretName: is required: the Secret holding the restic password and storage credentials"),
-            (with(good_spec(), "/backend/gcs", Value::Null), "BackupBlueprint 'bp' spec.backend: has no storage provider; set exactly one of local, s3, gcs, azure, swift, b2, rest"),
-            (with(good_spec(), "/backend/s3", json!({"endpoint": "e", "bucket": "b"})), "BackupBlueprint 'bp' spec.backend: has several storage providers (s3, gcs); keep exactly one"),
-            (with(good_spec(), "/backend/gcs/bucket", Value::Null), "BackupBlueprint 'bp' spec.backend.gcs.bucket: is required"),
-            (with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/s3", json!({"bucket": "b"})), "BackupBlueprint 'bp' spec.backend.s3.endpoint: is required"),
-            (with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/azure", json!({})), "BackupBlueprint 'bp' spec.backend.azure.container: is required"),
-            (with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/rest", json!({"url": ""})), "BackupBlueprint 'bp' spec.backend.rest.url: is required"),
-            (with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/local", json!({"mountPath": "/r"})), "BackupBlueprint 'bp' spec.backend.local: needs a volume source (e.g. hostPath, nfs or persistentVolumeClaim)"),
-            (with(good_spec(), "/backend/gcs/prefix", json!("/abs")), "BackupBlueprint 'bp' spec.backend.gcs.prefix: '/abs' starts with '/'; write the prefix relative to the bucket root"),
-            (with(good_spec(), "/backend/gcs/prefix", json!("a/../other-team")), "BackupBlueprint 'bp' spec.backend.gcs.prefix: 'a/../other-team' has a '..' segment; a prefix must stay inside its own directory"),
-            (with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/local", with(local.clone(), "/mountPath", json!("/stash/repo"))), "BackupBlueprint 'bp' spec.backend.local.mountPath: '/stash/repo' is reserved by Stash (/stash and below); mount the local backend elsewhere"),
-            (with(with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/local", local.clone()), "/wipeOut", json!(true)), "BackupBlueprint 'bp' spec.wipeOut: Stash does not support wipeOut with a local backend; remove wipeOut or use another backend"),
-            (with(with(with(good_spec(), "/backend/gcs", Value::Null), "/backend/b2", json!({"bucket": "b"})), "/wipeOut", json!(true)), "BackupBlueprint 'bp' spec.wipeOut: Stash does not support wipeOut with a b2 backend; remove wipeOut or use another backend"),
+            (
+                with(good_spec(), "/retentionPolicy", Value::Null),
+                "BackupBlueprint 'bp' spec.retentionPolicy: is required; set at least name and prune (e.g. name: keep-last-5, keepLast: 5, prune: true)",
+            ),
+            (
+                with(good_spec(), "/retentionPolicy/name", Value::Null),
+                "BackupBlueprint 'bp' spec.retentionPolicy.name: is required (a name for the retention policy, e.g. keep-last-5)",
+            ),
+            (
+                with(good_spec(), "/retentionPolicy/prune", Value::Null),
+                "BackupBlueprint 'bp' spec.retentionPolicy.prune: is required: true or false",
+            ),
+            (
+                with(good_spec(), "/retentionPolicy/keepLast", json!("5")),
+                "BackupBlueprint 'bp' spec.retentionPolicy.keepLast: must be a non-negative integer, got \"5\"",
+            ),
+            (
+                with(good_spec(), "/backend", Value::Null),
+                "BackupBlueprint 'bp' spec.backend: is required; set storageSecretName and one of local, s3, gcs, azure, swift, b2, rest",
+            ),
+            (
+                with(good_spec(), "/backend/storageSecretName", Value::Null),
+                "BackupBlueprint 'bp' spec.backend.storageSecretName: is required: the Secret holding the restic password and storage credentials",
+            ),
+            (
+                with(good_spec(), "/backend/gcs", Value::Null),
+                "BackupBlueprint 'bp' spec.backend: has no storage provider; set exactly one of local, s3, gcs, azure, swift, b2, rest",
+            ),
+            (
+                with(good_spec(), "/backend/s3", json!({"endpoint": "e", "bucket": "b"})),
+                "BackupBlueprint 'bp' spec.backend: has several storage providers (s3, gcs); keep exactly one",
+            ),
+            (
+                with(good_spec(), "/backend/gcs/bucket", Value::Null),
+                "BackupBlueprint 'bp' spec.backend.gcs.bucket: is required",
+            ),
+            (
+                with(
+                    with(good_spec(), "/backend/gcs", Value::Null),
+                    "/backend/s3",
+                    json!({"bucket": "b"}),
+                ),
+                "BackupBlueprint 'bp' spec.backend.s3.endpoint: is required",
+            ),
+            (
+                with(
+                    with(good_spec(), "/backend/gcs", Value::Null),
+                    "/backend/azure",
+                    json!({}),
+                ),
+                "BackupBlueprint 'bp' spec.backend.azure.container: is required",
+            ),
+            (
+                with(
+                    with(good_spec(), "/backend/gcs", Value::Null),
+                    "/backend/rest",
+                    json!({"url": ""}),
+                ),
+                "BackupBlueprint 'bp' spec.backend.rest.url: is required",
+            ),
+            (
+                with(
+                    with(good_spec(), "/backend/gcs", Value::Null),
+                    "/backend/local",
+                    json!({"mountPath": "/r"}),
+                ),
+                "BackupBlueprint 'bp' spec.backend.local: needs a volume source (e.g. hostPath, nfs or persistentVolumeClaim)",
+            ),
+            (
+                with(good_spec(), "/backend/gcs/prefix", json!("/abs")),
+                "BackupBlueprint 'bp' spec.backend.gcs.prefix: '/abs' starts with '/'; write the prefix relative to the bucket root",
+            ),
+            (
+                with(good_spec(), "/backend/gcs/prefix", json!("a/../other-team")),
+                "BackupBlueprint 'bp' spec.backend.gcs.prefix: 'a/../other-team' has a '..' segment; a prefix must stay inside its own directory",
+            ),
+            (
+                with(
+                    with(good_spec(), "/backend/gcs", Value::Null),
+                    "/backend/local",
+                    with(local.clone(), "/mountPath", json!("/stash/repo")),
+                ),
+                "BackupBlueprint 'bp' spec.backend.local.mountPath: '/stash/repo' is reserved by Stash (/stash and below); mount the local backend elsewhere",
+            ),
+            (
+                with(
+                    with(
+                        with(good_spec(), "/backend/gcs", Value::Null),
+                        "/backend/local",
+                        local.clone(),
+                    ),
+                    "/wipeOut",
+                    json!(true),
+                ),
+                "BackupBlueprint 'bp' spec.wipeOut: Stash does not support wipeOut with a local backend; remove wipeOut or use another backend",
+            ),
+            (
+                with(
+                    with(
+                        with(good_spec(), "/backend/gcs", Value::Null),
+                        "/backend/b2",
+                        json!({"bucket": "b"}),
+                    ),
+                    "/wipeOut",
+                    json!(true),
+                ),
+                "BackupBlueprint 'bp' spec.wipeOut: Stash does not support wipeOut with a b2 backend; remove wipeOut or use another backend",
+            ),
         ];
         for (spec, expected) in cases {
             assert_eq!(check(spec.clone(), "demo", "@daily"), [expected], "{spec}");
@@ -371,7 +558,9 @@ mod tests {
     fn cross_namespace_workload_backup_is_refused() {
         assert_eq!(
             check(good_spec(), "backup", "@daily"),
-            ["BackupBlueprint 'bp' spec.backupNamespace: Stash does not allow a BackupConfiguration in namespace 'backup' to back up a Deployment in namespace 'demo'; only databases (AppBindings) may use backupNamespace"]
+            [
+                "BackupBlueprint 'bp' spec.backupNamespace: Stash does not allow a BackupConfiguration in namespace 'backup' to back up a Deployment in namespace 'demo'; only databases (AppBindings) may use backupNamespace"
+            ]
         );
     }
 
@@ -381,10 +570,24 @@ mod tests {
             check(good_spec(), "Backup_NS", "@daily")[0],
             "BackupBlueprint 'bp': the Repository namespace 'Backup_NS' is not a valid namespace name (a DNS-1123 label: lower-case letters, digits and '-', at most 63); fix spec.backupNamespace or spec.repoNamespace"
         );
-        let t = Target::new(classify("v1", "PersistentVolumeClaim").unwrap(), "v1", "PersistentVolumeClaim", "data.v2", "demo", None, None);
+        let t = Target::new(
+            classify("v1", "PersistentVolumeClaim").unwrap(),
+            "v1",
+            "PersistentVolumeClaim",
+            "data.v2",
+            "demo",
+            None,
+            None,
+        );
         let names = object_names(&t, "bp", false, "demo", "demo");
         assert_eq!(
-            resolved(&t, "bp", good_spec().as_object().unwrap(), &names, Some(("@daily", ScheduleSource::Annotation))),
+            resolved(
+                &t,
+                "bp",
+                good_spec().as_object().unwrap(),
+                &names,
+                Some(("@daily", ScheduleSource::Annotation))
+            ),
             [
                 "BackupBlueprint 'bp': the generated Repository name 'pvc-data.v2' is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
                 "BackupBlueprint 'bp': the generated BackupConfiguration name 'pvc-data.v2' is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
@@ -400,13 +603,22 @@ mod tests {
         let spec = spec.as_object().unwrap();
         let from_annotation = resolved(&t, "bp", spec, &names, Some(("61 * * * *", ScheduleSource::Annotation)));
         assert_eq!(from_annotation.len(), 1);
-        assert!(from_annotation[0].starts_with("stash.appscode.com/schedule: '61 * * * *' is not a valid cron schedule: "), "{from_annotation:?}");
+        assert!(
+            from_annotation[0].starts_with("stash.appscode.com/schedule: '61 * * * *' is not a valid cron schedule: "),
+            "{from_annotation:?}"
+        );
         let from_blueprint = resolved(&t, "bp", spec, &names, Some(("daily", ScheduleSource::Blueprint("bp"))));
-        assert!(from_blueprint[0].starts_with("BackupBlueprint 'bp' spec.schedule: 'daily' is not a valid cron schedule: "));
-        assert!(from_blueprint[0].ends_with("; use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"));
+        assert!(
+            from_blueprint[0].starts_with("BackupBlueprint 'bp' spec.schedule: 'daily' is not a valid cron schedule: ")
+        );
+        assert!(from_blueprint[0].ends_with(
+            "; use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
+        ));
         assert_eq!(
             resolved(&t, "bp", spec, &names, None),
-            ["BackupBlueprint 'bp' has no spec.schedule; set one there or set the annotation stash.appscode.com/schedule"]
+            [
+                "BackupBlueprint 'bp' has no spec.schedule; set one there or set the annotation stash.appscode.com/schedule"
+            ]
         );
     }
 }

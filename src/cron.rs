@@ -71,10 +71,7 @@ pub fn validate_schedule(schedule: &str) -> Result<(), String> {
     }
     let mut spec = schedule;
     let mut has_zone = false;
-    if let Some(rest) = spec
-        .strip_prefix("TZ=")
-        .or_else(|| spec.strip_prefix("CRON_TZ="))
-    {
+    if let Some(rest) = spec.strip_prefix("TZ=").or_else(|| spec.strip_prefix("CRON_TZ=")) {
         // robfig takes the zone up to the first ASCII space (not any whitespace)
         // and trims only the remainder; with no space at all it panics.
         let Some((zone, after)) = rest.split_once(' ') else {
@@ -178,11 +175,7 @@ fn value(text: &str, expr: &str, f: &Field) -> Result<u64, String> {
     let n = match text.parse::<i64>() {
         Ok(n) => n,
         Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
-            return Err(format!(
-                "{} value {} is out of range {expected}",
-                f.name,
-                quote(text)
-            ));
+            return Err(format!("{} value {} is out of range {expected}", f.name, quote(text)));
         }
         Err(_) if text.is_empty() => {
             return Err(format!(
@@ -192,11 +185,7 @@ fn value(text: &str, expr: &str, f: &Field) -> Result<u64, String> {
             ));
         }
         Err(_) if !f.names.is_empty() && text.chars().all(char::is_alphabetic) => {
-            return Err(format!(
-                "unknown {} name {} (expected {expected})",
-                f.name,
-                quote(text)
-            ));
+            return Err(format!("unknown {} name {} (expected {expected})", f.name, quote(text)));
         }
         Err(_) => {
             return Err(format!(
@@ -208,10 +197,7 @@ fn value(text: &str, expr: &str, f: &Field) -> Result<u64, String> {
     };
     match u64::try_from(n) {
         Ok(v) if (f.min..=f.max).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "{} value {n} is out of range {}-{}",
-            f.name, f.min, f.max
-        )),
+        _ => Err(format!("{} value {n} is out of range {}-{}", f.name, f.min, f.max)),
     }
 }
 
@@ -220,13 +206,7 @@ fn value(text: &str, expr: &str, f: &Field) -> Result<u64, String> {
 /// no name.
 fn go_lower_eq(text: &str, name: &str) -> bool {
     text.chars()
-        .map(|c| {
-            if c == '\u{130}' {
-                'i'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
+        .map(|c| if c == '\u{130}' { 'i' } else { c.to_ascii_lowercase() })
         .eq(name.chars())
 }
 
@@ -235,8 +215,7 @@ fn check_descriptor(spec: &str) -> Result<(), String> {
         return Ok(());
     }
     if let Some(duration) = spec.strip_prefix("@every ") {
-        return check_go_duration(duration)
-            .map_err(|why| format!("@every duration {}: {why}", quote(duration)));
+        return check_go_duration(duration).map_err(|why| format!("@every duration {}: {why}", quote(duration)));
     }
     if DESCRIPTORS.contains(&spec.trim_end()) {
         return Err(format!(
@@ -308,10 +287,7 @@ fn check_go_duration(s: &str) -> Result<(), String> {
         }
         // A unit is everything up to the next digit or '.', so "1h 30m" has
         // unit "h ". Both split points are ASCII, hence char boundaries.
-        let unit_len = s
-            .bytes()
-            .take_while(|b| !(b.is_ascii_digit() || *b == b'.'))
-            .count();
+        let unit_len = s.bytes().take_while(|b| !(b.is_ascii_digit() || *b == b'.')).count();
         let (unit, rest) = s.split_at(unit_len);
         s = rest;
         let ns: u64 = match unit {
@@ -323,10 +299,7 @@ fn check_go_duration(s: &str) -> Result<(), String> {
             "m" => 60_000_000_000,
             "h" => 3_600_000_000_000,
             _ => {
-                return Err(format!(
-                    "unknown unit {} (use ns, us, ms, s, m or h)",
-                    quote(unit)
-                ));
+                return Err(format!("unknown unit {} (use ns, us, ms, s, m or h)", quote(unit)));
             }
         };
         if v > LIMIT / ns {
@@ -381,11 +354,7 @@ fn check_zone(zone: &str) -> Result<(), String> {
 fn quote(s: &str) -> String {
     const MAX_CHARS: usize = 32;
     let head: String = s.chars().take(MAX_CHARS).collect();
-    let ellipsis = if s.chars().nth(MAX_CHARS).is_some() {
-        "…"
-    } else {
-        ""
-    };
+    let ellipsis = if s.chars().nth(MAX_CHARS).is_some() { "…" } else { "" };
     format!("'{}{ellipsis}'", head.escape_debug())
 }
 
@@ -411,23 +380,14 @@ mod tests {
             "* * * *",
             Some("expected 5 fields (minute hour day-of-month month day-of-week), found 4"),
         ),
-        (
-            "0 * * * * *",
-            Some("found 6; a seconds field is not supported"),
-        ),
+        ("0 * * * * *", Some("found 6; a seconds field is not supported")),
         ("  \t*/5\n*  * *\u{3000}*  ", None),
         ("*\u{a0}* * * *", None),
         // Bounds per field.
         ("60 * * * *", Some("minute value 60 is out of range 0-59")),
         ("* 24 * * *", Some("hour value 24 is out of range 0-23")),
-        (
-            "* * 0 * *",
-            Some("day-of-month value 0 is out of range 1-31"),
-        ),
-        (
-            "* * 32 * *",
-            Some("day-of-month value 32 is out of range 1-31"),
-        ),
+        ("* * 0 * *", Some("day-of-month value 0 is out of range 1-31")),
+        ("* * 32 * *", Some("day-of-month value 32 is out of range 1-31")),
         ("* * * 0 *", Some("month value 0 is out of range 1-12")),
         ("* * * 13 *", Some("month value 13 is out of range 1-12")),
         ("0 0 * * 7", Some("day-of-week value 7 is out of range 0-6")),
@@ -457,10 +417,7 @@ mod tests {
         // Ranges.
         ("1-5 * * * *", None),
         ("5-5 * * * *", None),
-        (
-            "5-1 * * * *",
-            Some("minute range '5-1': start 5 is after end 1"),
-        ),
+        ("5-1 * * * *", Some("minute range '5-1': start 5 is after end 1")),
         ("1-2-3 * * * *", Some("minute '1-2-3': too many '-'")),
         ("- * * * *", Some("minute '-': missing value")),
         ("-- * * * *", Some("missing value")),
@@ -474,27 +431,12 @@ mod tests {
         ("*/+5 * * * *", None),
         ("*/61 * * * *", None),
         ("*/9223372036854775807 * * * *", None),
-        (
-            "1-5/0 * * * *",
-            Some("minute step must be a positive number, got '0'"),
-        ),
-        (
-            "*/0 * * * *",
-            Some("step must be a positive number, got '0'"),
-        ),
-        (
-            "*/-1 * * * *",
-            Some("step must be a positive number, got '-1'"),
-        ),
+        ("1-5/0 * * * *", Some("minute step must be a positive number, got '0'")),
+        ("*/0 * * * *", Some("step must be a positive number, got '0'")),
+        ("*/-1 * * * *", Some("step must be a positive number, got '-1'")),
         ("*/ * * * *", Some("step must be a positive number, got ''")),
-        (
-            "*/x * * * *",
-            Some("step must be a positive number, got 'x'"),
-        ),
-        (
-            "*/99999999999999999999 * * * *",
-            Some("step must be a positive number"),
-        ),
+        ("*/x * * * *", Some("step must be a positive number, got 'x'")),
+        ("*/99999999999999999999 * * * *", Some("step must be a positive number")),
         ("*/2/3 * * * *", Some("minute '*/2/3': too many '/'")),
         ("// * * * *", Some("too many '/'")),
         ("/5 * * * *", Some("missing value")),
@@ -518,10 +460,7 @@ mod tests {
             "@daily ",
             Some("descriptor '@daily' must not be followed by whitespace"),
         ),
-        (
-            " @daily",
-            Some("found 1; a descriptor must start the schedule"),
-        ),
+        (" @daily", Some("found 1; a descriptor must start the schedule")),
         ("@", Some("unknown descriptor '@'")),
         // @every takes a Go duration; robfig clamps tiny or negative ones to 1s.
         ("@every 1h30m", None),
@@ -534,14 +473,8 @@ mod tests {
         ("@every 5\u{b5}s", None),
         ("@every 2562047h47m16.854775807s", None),
         ("@every -2562047h47m16.854775808s", None),
-        (
-            "@every 2562047h47m16.854775808s",
-            Some("duration is too large"),
-        ),
-        (
-            "@every 9999999999999999999999h",
-            Some("duration is too large"),
-        ),
+        ("@every 2562047h47m16.854775808s", Some("duration is too large")),
+        ("@every 9999999999999999999999h", Some("duration is too large")),
         ("@every 9223372036854775808ns9223372036854775808ns", None),
         ("@every", Some("unknown descriptor '@every'")),
         ("@every ", Some("expected a duration")),
@@ -560,31 +493,16 @@ mod tests {
         ("TZ=GMT 0 0 * * *", None),
         ("TZ= 0 0 * * *", None),
         ("TZ=UTC    @daily  ", None),
-        (
-            "TZ=utc 0 0 * * *",
-            Some("time zone 'utc' is not a valid name"),
-        ),
-        (
-            "TZ=UTC",
-            Some("time zone prefix must be followed by a space"),
-        ),
-        (
-            "TZ=UTC ",
-            Some("missing schedule after the time zone prefix"),
-        ),
-        (
-            "TZ=UTC\t0 0 * * *",
-            Some("time zone 'UTC\\t0' is not a valid name"),
-        ),
+        ("TZ=utc 0 0 * * *", Some("time zone 'utc' is not a valid name")),
+        ("TZ=UTC", Some("time zone prefix must be followed by a space")),
+        ("TZ=UTC ", Some("missing schedule after the time zone prefix")),
+        ("TZ=UTC\t0 0 * * *", Some("time zone 'UTC\\t0' is not a valid name")),
         ("TZ=../etc/passwd 0 0 * * *", Some("is not a valid name")),
         ("TZ=Europe//Berlin 0 0 * * *", Some("is not a valid name")),
         ("TZ=Europe/Berlin/ 0 0 * * *", Some("is not a valid name")),
         ("TZ=Europe/Bérlin 0 0 * * *", Some("is not a valid name")),
         ("TZ=UTC 60 * * * *", Some("minute value 60 is out of range")),
-        (
-            "tz=UTC 0 * * *",
-            Some("minute value 'tz=UTC' is not a number"),
-        ),
+        ("tz=UTC 0 * * *", Some("minute value 'tz=UTC' is not a number")),
         ("CRON_TZ=UTC TZ=UTC 0 0 * * *", Some("found 6")),
     ];
 

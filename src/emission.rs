@@ -1,7 +1,7 @@
 //! Emission (SPEC §7): the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::annotations::RESOLVED;
 use crate::objects::Generated;
@@ -9,7 +9,10 @@ use crate::objects::Generated;
 /// The compact `v1 List` of every generated object: per blueprint, the Repository then the
 /// BackupConfiguration.
 pub fn resolved_list(generated: &[Generated]) -> String {
-    let items: Vec<&Value> = generated.iter().flat_map(|g| [&g.repository, &g.backup_configuration]).collect();
+    let items: Vec<&Value> = generated
+        .iter()
+        .flat_map(|g| [&g.repository, &g.backup_configuration])
+        .collect();
     json!({ "apiVersion": "v1", "kind": "List", "items": items }).to_string()
 }
 
@@ -19,13 +22,18 @@ pub fn set_resolved(object: &mut Value, value: Option<String>) -> bool {
     let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
         return false;
     };
-    let current = metadata.get("annotations").and_then(|a| a.get(RESOLVED)).and_then(Value::as_str);
+    let current = metadata
+        .get("annotations")
+        .and_then(|a| a.get(RESOLVED))
+        .and_then(Value::as_str);
     if current == value.as_deref() {
         return false;
     }
     match value {
         Some(value) => {
-            let annotations = metadata.entry("annotations").or_insert_with(|| Value::Object(Map::new()));
+            let annotations = metadata
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Map::new()));
             if !annotations.is_object() {
                 *annotations = Value::Object(Map::new());
             }
@@ -64,11 +72,17 @@ mod tests {
     fn set_is_idempotent_and_touches_only_the_annotation() {
         let mut object = json!({"metadata": {"name": "web"}, "spec": {"replicas": 1}});
         assert!(set_resolved(&mut object, Some("x".into())));
-        assert_eq!(object, json!({"metadata": {"name": "web", "annotations": {RESOLVED: "x"}}, "spec": {"replicas": 1}}));
+        assert_eq!(
+            object,
+            json!({"metadata": {"name": "web", "annotations": {RESOLVED: "x"}}, "spec": {"replicas": 1}})
+        );
         assert!(!set_resolved(&mut object, Some("x".into())));
         assert!(set_resolved(&mut object, Some("y".into())));
         assert!(set_resolved(&mut object, None));
-        assert_eq!(object, json!({"metadata": {"name": "web", "annotations": {}}, "spec": {"replicas": 1}}));
+        assert_eq!(
+            object,
+            json!({"metadata": {"name": "web", "annotations": {}}, "spec": {"replicas": 1}})
+        );
         assert!(!set_resolved(&mut object, None));
     }
 }

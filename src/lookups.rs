@@ -83,7 +83,18 @@ pub struct MemoryCluster {
 
 impl MemoryCluster {
     pub fn new(objects: Vec<Value>) -> MemoryCluster {
-        MemoryCluster { objects, ..MemoryCluster::default() }
+        MemoryCluster {
+            objects,
+            ..MemoryCluster::default()
+        }
+    }
+
+    /// A cluster whose every lookup fails with `failure`.
+    pub fn failing(failure: &str) -> MemoryCluster {
+        MemoryCluster {
+            failure: Some(failure.to_string()),
+            ..MemoryCluster::default()
+        }
     }
 
     fn find(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Result<Value, LookupError> {
@@ -148,6 +159,14 @@ mod tests {
         assert_eq!(cluster.backup_blueprint("c"), Err(LookupError::NotFound));
         assert_eq!(cluster.secret_exists("demo", "s"), Ok(()));
         assert_eq!(cluster.secret_exists("other", "s"), Err(LookupError::NotFound));
-        assert_eq!(*cluster.calls.borrow(), ["BackupBlueprint b", "BackupBlueprint c", "Secret demo/s", "Secret other/s"]);
+        assert_eq!(
+            *cluster.calls.borrow(),
+            [
+                "BackupBlueprint b",
+                "BackupBlueprint c",
+                "Secret demo/s",
+                "Secret other/s"
+            ]
+        );
     }
 }

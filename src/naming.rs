@@ -87,15 +87,28 @@ fn is_label_shaped(part: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{classify, Target};
+    use crate::target::{Target, classify};
 
     fn target(api_version: &str, kind: &str, name: &str, namespace: &str) -> Target {
-        Target::new(classify(api_version, kind).unwrap(), api_version, kind, name, namespace, None, None)
+        Target::new(
+            classify(api_version, kind).unwrap(),
+            api_version,
+            kind,
+            name,
+            namespace,
+            None,
+            None,
+        )
     }
 
     fn names(t: &Target, several: bool, bc_ns: &str, repo_ns: &str) -> (String, String, String, String) {
         let n = object_names(t, "bp", several, bc_ns, repo_ns);
-        (n.repository_namespace, n.repository_name, n.backup_configuration_namespace, n.backup_configuration_name)
+        (
+            n.repository_namespace,
+            n.repository_name,
+            n.backup_configuration_namespace,
+            n.backup_configuration_name,
+        )
     }
 
     fn own(a: &str, b: &str, c: &str, d: &str) -> (String, String, String, String) {
@@ -105,7 +118,10 @@ mod tests {
     #[test]
     fn naming_rules() {
         let deploy = target("apps/v1", "Deployment", "stash-demo", "demo");
-        assert_eq!(names(&deploy, false, "demo", "demo"), own("demo", "deploy-stash-demo", "demo", "deploy-stash-demo"));
+        assert_eq!(
+            names(&deploy, false, "demo", "demo"),
+            own("demo", "deploy-stash-demo", "demo", "deploy-stash-demo")
+        );
         assert_eq!(
             names(&deploy, false, "demo", "backup"),
             own("backup", "demo-deploy-stash-demo", "demo", "deploy-stash-demo")
@@ -117,7 +133,12 @@ mod tests {
         let db = target("kubedb.com/v1alpha2", "MySQL", "sample-mysql-1", "prod-1");
         assert_eq!(
             names(&db, false, "backup", "backup"),
-            own("backup", "prod-1-app-sample-mysql-1", "backup", "prod-1-app-sample-mysql-1")
+            own(
+                "backup",
+                "prod-1-app-sample-mysql-1",
+                "backup",
+                "prod-1-app-sample-mysql-1"
+            )
         );
     }
 
@@ -128,7 +149,10 @@ mod tests {
         let t = target("apps/v1", "Deployment", &name, "demo");
         let n = object_names(&t, "bp", false, "demo", "demo");
         assert_eq!(n.repository_name, format!("deploy-{}", "a".repeat(55)));
-        assert_eq!(n.truncated, [(format!("deploy-{name}"), format!("deploy-{}", "a".repeat(55)))]);
+        assert_eq!(
+            n.truncated,
+            [(format!("deploy-{name}"), format!("deploy-{}", "a".repeat(55)))]
+        );
         assert!(is_dns1123_label(&n.repository_name));
     }
 

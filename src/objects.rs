@@ -1,6 +1,6 @@
 //! The Repository and BackupConfiguration generated for a target (SPEC §5.4).
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::annotations::{BackupAnnotations, OWNER};
 use crate::naming::ObjectNames;
@@ -139,7 +139,10 @@ fn task(blueprint_task: Option<&Value>, params: &[(String, String)]) -> Value {
     };
     for (name, value) in params {
         let param = json!({ "name": name, "value": value });
-        match list.iter_mut().find(|p| p.get("name").and_then(Value::as_str) == Some(name)) {
+        match list
+            .iter_mut()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
+        {
             Some(existing) => *existing = param,
             None => list.push(param),
         }
@@ -177,11 +180,19 @@ mod tests {
     use super::*;
     use crate::annotations::VolumeMount;
     use crate::naming::object_names;
-    use crate::target::{classify, Target};
+    use crate::target::{Target, classify};
 
     fn target(api_version: &str, kind: &str, uid: Option<&str>) -> Target {
         let spec = json!({"version": "11.11"});
-        Target::new(classify(api_version, kind).unwrap(), api_version, kind, "web", "demo", uid, Some(&spec))
+        Target::new(
+            classify(api_version, kind).unwrap(),
+            api_version,
+            kind,
+            "web",
+            "demo",
+            uid,
+            Some(&spec),
+        )
     }
 
     fn spec() -> Map<String, Value> {
@@ -204,7 +215,11 @@ mod tests {
     fn request() -> BackupAnnotations {
         BackupAnnotations {
             target_paths: vec!["/data".into()],
-            volume_mounts: vec![VolumeMount { name: "data".into(), mount_path: "/data".into(), sub_path: Some("s".into()) }],
+            volume_mounts: vec![VolumeMount {
+                name: "data".into(),
+                mount_path: "/data".into(),
+                sub_path: Some("s".into()),
+            }],
             params: vec![("args".into(), "--x=1,2".into()), ("new".into(), "n".into())],
             ..BackupAnnotations::default()
         }
@@ -290,7 +305,10 @@ mod tests {
         assert_eq!(bc["metadata"]["name"], "demo-app-web");
         assert_eq!(bc["metadata"].get("ownerReferences"), None);
         assert_eq!(bc["metadata"].get("annotations"), None);
-        assert_eq!(bc["spec"]["repository"], json!({"name": "demo-app-web", "namespace": "backup"}));
+        assert_eq!(
+            bc["spec"]["repository"],
+            json!({"name": "demo-app-web", "namespace": "backup"})
+        );
         assert_eq!(
             bc["spec"]["target"],
             json!({"ref": {"apiVersion": "appcatalog.appscode.com/v1alpha1", "kind": "AppBinding", "name": "web", "namespace": "demo"}})
@@ -302,8 +320,14 @@ mod tests {
         let t = target("kubedb.com/v1alpha2", "Postgres", Some("db-uid"));
         let names = object_names(&t, "bp", false, "demo", "demo");
         let bc = backup_configuration(&t, &BackupAnnotations::default(), &names, "bp", &spec(), "@daily");
-        assert_eq!(bc["metadata"]["annotations"], json!({"autobackup.kubewarden.io/owner": "AppBinding/web"}));
-        assert_eq!(bc["spec"]["task"], json!({"name": "pg", "params": [{"name": "args", "value": "old"}, {"name": "keep", "value": "k"}]}));
+        assert_eq!(
+            bc["metadata"]["annotations"],
+            json!({"autobackup.kubewarden.io/owner": "AppBinding/web"})
+        );
+        assert_eq!(
+            bc["spec"]["task"],
+            json!({"name": "pg", "params": [{"name": "args", "value": "old"}, {"name": "keep", "value": "k"}]})
+        );
     }
 
     #[test]
@@ -311,6 +335,9 @@ mod tests {
         let t = target("apps/v1", "Deployment", None);
         let names = object_names(&t, "bp", false, "demo", "backup");
         let bc = backup_configuration(&t, &request(), &names, "bp", &spec(), "@daily");
-        assert_eq!(bc["spec"]["repository"], json!({"name": "demo-deploy-web", "namespace": "backup"}));
+        assert_eq!(
+            bc["spec"]["repository"],
+            json!({"name": "demo-deploy-web", "namespace": "backup"})
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::annotations::{self, BackupAnnotations, Trigger, RESOLVED};
+use crate::annotations::{self, BackupAnnotations, RESOLVED, Trigger};
 use crate::checks::{self, ScheduleSource};
 use crate::emission;
 use crate::lookups::{Cluster, LookupError};
@@ -45,7 +45,10 @@ pub struct Outcome {
 
 impl Outcome {
     fn accept() -> Outcome {
-        Outcome { decision: Decision::Accept, warnings: Vec::new() }
+        Outcome {
+            decision: Decision::Accept,
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -85,7 +88,13 @@ pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluste
     let Some(family) = target::classify(&head.api_version, &head.kind) else {
         return Outcome::accept();
     };
-    let owner_kinds: Vec<String> = head.metadata.owner_references.iter().flatten().map(|o| o.kind.clone()).collect();
+    let owner_kinds: Vec<String> = head
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .map(|o| o.kind.clone())
+        .collect();
     if target::is_deployment_replicaset(&head.api_version, &head.kind, &owner_kinds) {
         return Outcome::accept();
     }
@@ -107,14 +116,25 @@ pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluste
     };
     let uid = Some(head.metadata.uid.as_str());
     let spec = object.get("spec");
-    let target = Target::new(family, &head.api_version, &head.kind, &head.metadata.name, namespace, uid, spec);
+    let target = Target::new(
+        family,
+        &head.api_version,
+        &head.kind,
+        &head.metadata.name,
+        namespace,
+        uid,
+        spec,
+    );
     let mut evaluation = Evaluation::new(&target, settings, cluster);
     evaluation.run(&annotations, &trigger, spec);
     evaluation.finish(&mut object)
 }
 
 fn reject_unreadable(error: &serde_json::Error) -> Outcome {
-    Outcome { decision: Decision::Reject(format!("the object could not be read: {error}")), warnings: Vec::new() }
+    Outcome {
+        decision: Decision::Reject(format!("the object could not be read: {error}")),
+        warnings: Vec::new(),
+    }
 }
 
 fn mutate_or_accept(object: &mut Value, resolved: Option<String>, warnings: Vec<String>) -> Outcome {
@@ -166,7 +186,8 @@ impl<'a> Evaluation<'a> {
             );
         }
         if self.target.is_workload() && *trigger == Trigger::Present {
-            self.problems.extend(checks::workload_volumes(&self.target.kind, spec, &request));
+            self.problems
+                .extend(checks::workload_volumes(&self.target.kind, spec, &request));
         }
         let (custom, problems) = variables::custom(&request.custom_variables, &self.settings.custom_variables);
         self.problems.extend(problems);
@@ -192,7 +213,9 @@ impl<'a> Evaluation<'a> {
             Ok(blueprint) => blueprint,
             Err(LookupError::NotFound) => return self.problems.push(format!("BackupBlueprint '{name}' not found")),
             Err(LookupError::Failed(why)) => {
-                return self.failed_lookups.push(format!("could not look up BackupBlueprint '{name}': {why}"));
+                return self
+                    .failed_lookups
+                    .push(format!("could not look up BackupBlueprint '{name}': {why}"));
             }
         };
         let Some(spec) = blueprint.get("spec").filter(|s| s.is_object()) else {
@@ -202,7 +225,9 @@ impl<'a> Evaluation<'a> {
             Ok(Value::Object(resolved)) => resolved,
             Ok(_) => return,
             Err(errors) => {
-                let lines = errors.iter().filter_map(|e| self.substitution_problem(name, e, request));
+                let lines = errors
+                    .iter()
+                    .filter_map(|e| self.substitution_problem(name, e, request));
                 return self.problems.extend(lines.collect::<Vec<_>>());
             }
         };
@@ -214,7 +239,12 @@ impl<'a> Evaluation<'a> {
 
     /// The problem line for a substitution error; `None` when the variable is a custom one
     /// already reported as rejected.
-    fn substitution_problem(&self, blueprint: &str, error: &SubstitutionError, request: &BackupAnnotations) -> Option<String> {
+    fn substitution_problem(
+        &self,
+        blueprint: &str,
+        error: &SubstitutionError,
+        request: &BackupAnnotations,
+    ) -> Option<String> {
         let hint = match error {
             SubstitutionError::Undefined { name, .. } if request.custom_variables.contains_key(name) => return None,
             SubstitutionError::Undefined { name, .. } => undefined_variable_hint(name, self.target),
@@ -223,7 +253,12 @@ impl<'a> Evaluation<'a> {
         Some(format!("BackupBlueprint '{blueprint}' {}: {error}{hint}", error.path()))
     }
 
-    fn generate(&mut self, blueprint: &str, request: &BackupAnnotations, spec: &Map<String, Value>) -> Result<Generated, Vec<String>> {
+    fn generate(
+        &mut self,
+        blueprint: &str,
+        request: &BackupAnnotations,
+        spec: &Map<String, Value>,
+    ) -> Result<Generated, Vec<String>> {
         let target = self.target;
         let namespace_of = |field: &str| spec.get(field).and_then(Value::as_str).filter(|s| !s.is_empty());
         let bc_namespace = namespace_of("backupNamespace").unwrap_or(&target.namespace);
@@ -248,7 +283,14 @@ impl<'a> Evaluation<'a> {
         Ok(Generated {
             blueprint: blueprint.to_string(),
             repository: objects::repository(&names, blueprint, spec),
-            backup_configuration: objects::backup_configuration(target, request, &names, blueprint, spec, &schedule_text),
+            backup_configuration: objects::backup_configuration(
+                target,
+                request,
+                &names,
+                blueprint,
+                spec,
+                &schedule_text,
+            ),
         })
     }
 
@@ -256,7 +298,13 @@ impl<'a> Evaluation<'a> {
         let mut seen: BTreeMap<(String, String, String), &str> = BTreeMap::new();
         for generated in &self.generated {
             for object in [&generated.repository, &generated.backup_configuration] {
-                let field = |p: &str| object.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+                let field = |p: &str| {
+                    object
+                        .pointer(p)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
                 let key = (field("/kind"), field("/metadata/namespace"), field("/metadata/name"));
                 if let Some(first) = seen.get(&key) {
                     self.problems.push(format!(
@@ -278,7 +326,13 @@ impl<'a> Evaluation<'a> {
         let mut checked = BTreeSet::new();
         for generated in &self.generated {
             let repository = &generated.repository;
-            let text = |p: &str| repository.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+            let text = |p: &str| {
+                repository
+                    .pointer(p)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             let secret = (text("/metadata/namespace"), text("/spec/backend/storageSecretName"));
             if !checked.insert(secret.clone()) {
                 continue;
@@ -297,9 +351,9 @@ impl<'a> Evaluation<'a> {
                         _ => self.problems.push(line),
                     }
                 }
-                Err(LookupError::Failed(why)) => {
-                    self.failed_lookups.push(format!("could not look up Secret '{name}' in namespace '{namespace}': {why}"))
-                }
+                Err(LookupError::Failed(why)) => self.failed_lookups.push(format!(
+                    "could not look up Secret '{name}' in namespace '{namespace}': {why}"
+                )),
             }
         }
     }
@@ -309,7 +363,9 @@ impl<'a> Evaluation<'a> {
         let unchecked = !self.failed_lookups.is_empty();
         for failure in std::mem::take(&mut self.failed_lookups) {
             match accept_failures {
-                true => self.warnings.push(format!("{failure}; accepted unchecked because onLookupError is 'accept'")),
+                true => self.warnings.push(format!(
+                    "{failure}; accepted unchecked because onLookupError is 'accept'"
+                )),
                 false => self.problems.push(format!(
                     "{failure}; the policy could not verify the backup, retry later or ask the cluster administrator \
                      to check the policy-server's access (see rbac.yaml)"
@@ -317,29 +373,53 @@ impl<'a> Evaluation<'a> {
             }
         }
         if !self.problems.is_empty() {
-            return Outcome { decision: Decision::Reject(self.rejection()), warnings: self.warnings };
+            return Outcome {
+                decision: Decision::Reject(self.rejection()),
+                warnings: self.warnings,
+            };
         }
         if unchecked {
             // Accepted despite failed lookups: leave the object as it is.
-            return Outcome { decision: Decision::Accept, warnings: self.warnings };
+            return Outcome {
+                decision: Decision::Accept,
+                warnings: self.warnings,
+            };
         }
         self.warnings.append(&mut self.truncated);
-        let resolved = self.settings.emit_resolved_objects.then(|| emission::resolved_list(&self.generated));
+        let resolved = self
+            .settings
+            .emit_resolved_objects
+            .then(|| emission::resolved_list(&self.generated));
         mutate_or_accept(object, resolved, self.warnings)
     }
 
     fn rejection(&self) -> String {
-        let mut lines: Vec<String> = self.problems.iter().take(MAX_LISTED_PROBLEMS).map(|p| format!("- {p}")).collect();
+        let mut lines: Vec<String> = self
+            .problems
+            .iter()
+            .take(MAX_LISTED_PROBLEMS)
+            .map(|p| format!("- {p}"))
+            .collect();
         if self.problems.len() > MAX_LISTED_PROBLEMS {
-            lines.push(format!("- and {} more problems", self.problems.len() - MAX_LISTED_PROBLEMS));
+            lines.push(format!(
+                "- and {} more problems",
+                self.problems.len() - MAX_LISTED_PROBLEMS
+            ));
         }
-        format!("{}: auto-backup annotations are invalid:\n{}", self.target.display(), lines.join("\n"))
+        format!(
+            "{}: auto-backup annotations are invalid:\n{}",
+            self.target.display(),
+            lines.join("\n")
+        )
     }
 }
 
 fn undefined_variable_hint(name: &str, target: &Target) -> String {
     if name.starts_with("TARGET_APP_") && !target.is_database() {
-        format!("; {name} is defined only for AppBindings and KubeDB databases, not for a {}", target.kind)
+        format!(
+            "; {name} is defined only for AppBindings and KubeDB databases, not for a {}",
+            target.kind
+        )
     } else if name.starts_with("TARGET_") {
         "; it is not a blueprint variable (built in: TARGET_API_VERSION, TARGET_KIND, TARGET_NAME, TARGET_NAMESPACE, \
          TARGET_RESOURCE and, for databases, TARGET_APP_VERSION, TARGET_APP_TYPE, TARGET_APP_GROUP, TARGET_APP_RESOURCE)"

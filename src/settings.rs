@@ -59,14 +59,20 @@ pub struct CustomVariables {
 
 impl Default for CustomVariables {
     fn default() -> Self {
-        CustomVariables { allowed: Vec::new(), value_pattern: DEFAULT_VALUE_PATTERN.to_string() }
+        CustomVariables {
+            allowed: Vec::new(),
+            value_pattern: DEFAULT_VALUE_PATTERN.to_string(),
+        }
     }
 }
 
 impl CustomVariables {
     pub fn value_regex(&self) -> Result<regex_lite::Regex, String> {
         regex_lite::Regex::new(&self.value_pattern).map_err(|e| {
-            format!("customVariables.valuePattern '{}' is not a valid regular expression: {e}", self.value_pattern)
+            format!(
+                "customVariables.valuePattern '{}' is not a valid regular expression: {e}",
+                self.value_pattern
+            )
         })
     }
 }
@@ -80,7 +86,11 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
     let settings = match value {
         Value::Null => Settings::default(),
         Value::Object(_) => serde_json::from_value(value).map_err(|e| format!("invalid settings: {e}"))?,
-        other => return Err(format!("invalid settings: expected a map of setting names to values, got {other}")),
+        other => {
+            return Err(format!(
+                "invalid settings: expected a map of setting names to values, got {other}"
+            ));
+        }
     };
     settings.validate()?;
     Ok(settings)
@@ -153,14 +163,38 @@ mod tests {
     #[test]
     fn invalid_settings_have_precise_messages() {
         let cases = [
-            (r#"{"storageSecretCheck":"maybe"}"#, "invalid settings: unknown variant `maybe`, expected one of `reject`, `warn`, `skip`"),
-            (r#"{"onLookupError":"ignore"}"#, "invalid settings: unknown variant `ignore`, expected `reject` or `accept`"),
-            (r#"{"emitResolvedObjects":"yes"}"#, "invalid settings: invalid type: string \"yes\", expected a boolean"),
-            (r#"{"emitResolvedObject":true}"#, "invalid settings: unknown field `emitResolvedObject`, expected one of `emitResolvedObjects`, `storageSecretCheck`, `onLookupError`, `customVariables`"),
-            (r#"{"customVariables":{"allowed":["TARGET_NAME"]}}"#, "customVariables.allowed[0]: 'TARGET_NAME' is reserved: TARGET_* variables are built in and cannot be overridden"),
-            (r#"{"customVariables":{"allowed":["A","1X","A"]}}"#, "customVariables.allowed[1]: '1X' is not a variable name (letters, digits and '_', not starting with a digit); customVariables.allowed[2]: 'A' is listed twice"),
-            (r#"{"customVariables":{"valuePattern":"(["}}"#, "customVariables.valuePattern '([' is not a valid regular expression: "),
-            ("[1]", "invalid settings: expected a map of setting names to values, got [1]"),
+            (
+                r#"{"storageSecretCheck":"maybe"}"#,
+                "invalid settings: unknown variant `maybe`, expected one of `reject`, `warn`, `skip`",
+            ),
+            (
+                r#"{"onLookupError":"ignore"}"#,
+                "invalid settings: unknown variant `ignore`, expected `reject` or `accept`",
+            ),
+            (
+                r#"{"emitResolvedObjects":"yes"}"#,
+                "invalid settings: invalid type: string \"yes\", expected a boolean",
+            ),
+            (
+                r#"{"emitResolvedObject":true}"#,
+                "invalid settings: unknown field `emitResolvedObject`, expected one of `emitResolvedObjects`, `storageSecretCheck`, `onLookupError`, `customVariables`",
+            ),
+            (
+                r#"{"customVariables":{"allowed":["TARGET_NAME"]}}"#,
+                "customVariables.allowed[0]: 'TARGET_NAME' is reserved: TARGET_* variables are built in and cannot be overridden",
+            ),
+            (
+                r#"{"customVariables":{"allowed":["A","1X","A"]}}"#,
+                "customVariables.allowed[1]: '1X' is not a variable name (letters, digits and '_', not starting with a digit); customVariables.allowed[2]: 'A' is listed twice",
+            ),
+            (
+                r#"{"customVariables":{"valuePattern":"(["}}"#,
+                "customVariables.valuePattern '([' is not a valid regular expression: ",
+            ),
+            (
+                "[1]",
+                "invalid settings: expected a map of setting names to values, got [1]",
+            ),
             ("{", "invalid settings: EOF while parsing an object at line 1 column 1"),
         ];
         for (payload, expected) in cases {

@@ -4,15 +4,29 @@ use std::collections::BTreeMap;
 pub type Variables = BTreeMap<String, String>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubstitutionError {
-    Undefined { name: String, path: String },
-    Malformed { expression: String, reason: String, path: String },
-    TooDeep { path: String },
-    TooLarge { path: String },
+    Undefined {
+        name: String,
+        path: String,
+    },
+    Malformed {
+        expression: String,
+        reason: String,
+        path: String,
+    },
+    TooDeep {
+        path: String,
+    },
+    TooLarge {
+        path: String,
+    },
 }
 impl SubstitutionError {
     pub fn path(&self) -> &str {
         match self {
-            Self::Undefined { path, .. } | Self::Malformed { path, .. } | Self::TooDeep { path } | Self::TooLarge { path } => path,
+            Self::Undefined { path, .. }
+            | Self::Malformed { path, .. }
+            | Self::TooDeep { path }
+            | Self::TooLarge { path } => path,
         }
     }
 }
@@ -37,7 +51,10 @@ pub fn substitute_str(input: &str, vars: &Variables, path: &str) -> Result<Strin
         let name = &after[..j];
         match vars.get(name) {
             Some(v) => out.push_str(v),
-            None => errors.push(SubstitutionError::Undefined { name: name.into(), path: path.into() }),
+            None => errors.push(SubstitutionError::Undefined {
+                name: name.into(),
+                path: path.into(),
+            }),
         }
         rest = &after[j + 1..];
     }
@@ -53,10 +70,22 @@ fn walk(value: &Value, vars: &Variables, path: &str, errors: &mut Vec<Substituti
     match value {
         Value::String(s) => match substitute_str(s, vars, path) {
             Ok(s) => Value::String(s),
-            Err(e) => { errors.extend(e); Value::Null }
+            Err(e) => {
+                errors.extend(e);
+                Value::Null
+            }
         },
-        Value::Array(a) => Value::Array(a.iter().enumerate().map(|(i, v)| walk(v, vars, &format!("{path}[{i}]"), errors)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), walk(v, vars, &format!("{path}.{k}"), errors))).collect::<Map<_, _>>()),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, v)| walk(v, vars, &format!("{path}[{i}]"), errors))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), walk(v, vars, &format!("{path}.{k}"), errors)))
+                .collect::<Map<_, _>>(),
+        ),
         other => other.clone(),
     }
 }

@@ -28,11 +28,36 @@ struct WorkloadKind {
 }
 
 const WORKLOADS: [WorkloadKind; 6] = [
-    WorkloadKind { api_version: "apps/v1", kind: "Deployment", resource: "deployments", short: "deploy" },
-    WorkloadKind { api_version: "apps/v1", kind: "StatefulSet", resource: "statefulsets", short: "sts" },
-    WorkloadKind { api_version: "apps/v1", kind: "DaemonSet", resource: "daemonsets", short: "ds" },
-    WorkloadKind { api_version: "apps/v1", kind: "ReplicaSet", resource: "replicasets", short: "replicaset" },
-    WorkloadKind { api_version: "v1", kind: "ReplicationController", resource: "replicationcontrollers", short: "rc" },
+    WorkloadKind {
+        api_version: "apps/v1",
+        kind: "Deployment",
+        resource: "deployments",
+        short: "deploy",
+    },
+    WorkloadKind {
+        api_version: "apps/v1",
+        kind: "StatefulSet",
+        resource: "statefulsets",
+        short: "sts",
+    },
+    WorkloadKind {
+        api_version: "apps/v1",
+        kind: "DaemonSet",
+        resource: "daemonsets",
+        short: "ds",
+    },
+    WorkloadKind {
+        api_version: "apps/v1",
+        kind: "ReplicaSet",
+        resource: "replicasets",
+        short: "replicaset",
+    },
+    WorkloadKind {
+        api_version: "v1",
+        kind: "ReplicationController",
+        resource: "replicationcontrollers",
+        short: "rc",
+    },
     WorkloadKind {
         api_version: "apps.openshift.io/v1",
         kind: "DeploymentConfig",
@@ -103,9 +128,7 @@ impl Target {
                 let app_type = spec.and_then(|s| s.get("type")).and_then(scalar_text);
                 (api_version.to_string(), kind.to_string(), app_type, version)
             }
-            Family::Workload | Family::PersistentVolumeClaim => {
-                (api_version.to_string(), kind.to_string(), None, None)
-            }
+            Family::Workload | Family::PersistentVolumeClaim => (api_version.to_string(), kind.to_string(), None, None),
         };
         Target {
             family,
@@ -165,7 +188,9 @@ impl Target {
     }
 
     fn workload_kind(&self) -> Option<&'static WorkloadKind> {
-        WORKLOADS.iter().find(|w| w.kind == self.kind && w.api_version == self.api_version)
+        WORKLOADS
+            .iter()
+            .find(|w| w.kind == self.kind && w.api_version == self.api_version)
     }
 }
 
@@ -198,7 +223,11 @@ mod tests {
             ("v1", "ReplicationController", Some(Family::Workload)),
             ("apps.openshift.io/v1", "DeploymentConfig", Some(Family::Workload)),
             ("v1", "PersistentVolumeClaim", Some(Family::PersistentVolumeClaim)),
-            ("appcatalog.appscode.com/v1alpha1", "AppBinding", Some(Family::AppBinding)),
+            (
+                "appcatalog.appscode.com/v1alpha1",
+                "AppBinding",
+                Some(Family::AppBinding),
+            ),
             ("kubedb.com/v1alpha2", "Postgres", Some(Family::KubeDb)),
             ("kubedb.com/v1", "MySQL", Some(Family::KubeDb)),
             ("kubedb.com/v1beta9", "MySQL", None),
@@ -215,7 +244,15 @@ mod tests {
     #[test]
     fn kubedb_database_is_resolved_as_its_appbinding() {
         let spec = json!({"version": "11.11"});
-        let t = Target::new(Family::KubeDb, "kubedb.com/v1alpha2", "Postgres", "pg", "demo", None, Some(&spec));
+        let t = Target::new(
+            Family::KubeDb,
+            "kubedb.com/v1alpha2",
+            "Postgres",
+            "pg",
+            "demo",
+            None,
+            Some(&spec),
+        );
         assert_eq!(t.api_version, "appcatalog.appscode.com/v1alpha1");
         assert_eq!(t.kind, "AppBinding");
         assert_eq!(t.app_type.as_deref(), Some("kubedb.com/postgres"));
@@ -233,14 +270,23 @@ mod tests {
             ("apps/v1", "DaemonSet", "ds", "daemonsets"),
             ("apps/v1", "ReplicaSet", "replicaset", "replicasets"),
             ("v1", "ReplicationController", "rc", "replicationcontrollers"),
-            ("apps.openshift.io/v1", "DeploymentConfig", "deploymentconfig", "deploymentconfigs"),
+            (
+                "apps.openshift.io/v1",
+                "DeploymentConfig",
+                "deploymentconfig",
+                "deploymentconfigs",
+            ),
             ("v1", "PersistentVolumeClaim", "pvc", "persistentvolumeclaims"),
             ("appcatalog.appscode.com/v1alpha1", "AppBinding", "app", "appbindings"),
         ];
         for (api_version, kind, short, resource) in cases {
             let family = classify(api_version, kind).unwrap();
             let t = Target::new(family, api_version, kind, "x", "ns", None, None);
-            assert_eq!((t.short_kind().as_str(), t.resource().as_str()), (short, resource), "{kind}");
+            assert_eq!(
+                (t.short_kind().as_str(), t.resource().as_str()),
+                (short, resource),
+                "{kind}"
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::annotations::VARS_PREFIX;
-use crate::settings::{variable_name_problem, CustomVariables};
+use crate::settings::{CustomVariables, variable_name_problem};
 use crate::substitution::Variables;
 use crate::target::Target;
 
@@ -22,7 +22,10 @@ pub fn builtin(target: &Target) -> Variables {
             Some((group, resource)) => (group.to_string(), resource.to_string()),
             None => (String::new(), app_type.clone()),
         };
-        vars.insert("TARGET_APP_VERSION".into(), target.app_version.clone().unwrap_or_default());
+        vars.insert(
+            "TARGET_APP_VERSION".into(),
+            target.app_version.clone().unwrap_or_default(),
+        );
         vars.insert("TARGET_APP_TYPE".into(), app_type);
         vars.insert("TARGET_APP_GROUP".into(), group);
         vars.insert("TARGET_APP_RESOURCE".into(), resource);
@@ -44,7 +47,10 @@ pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) ->
         if let Some(why) = variable_name_problem(name) {
             problems.push(format!("{key}: '{name}' {why}"));
         } else if !settings.allowed.contains(name) {
-            problems.push(format!("{key}: the policy settings do not allow the variable {name} ({})", allowed_list(settings)));
+            problems.push(format!(
+                "{key}: the policy settings do not allow the variable {name} ({})",
+                allowed_list(settings)
+            ));
         } else {
             match &pattern {
                 Ok(regex) if regex.is_match(value) => {
@@ -71,11 +77,19 @@ fn allowed_list(settings: &CustomVariables) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::{classify, Target};
+    use crate::target::{Target, classify};
     use serde_json::json;
 
     fn vars_of(api_version: &str, kind: &str, spec: serde_json::Value) -> Vec<(String, String)> {
-        let t = Target::new(classify(api_version, kind).unwrap(), api_version, kind, "n", "ns", None, Some(&spec));
+        let t = Target::new(
+            classify(api_version, kind).unwrap(),
+            api_version,
+            kind,
+            "n",
+            "ns",
+            None,
+            Some(&spec),
+        );
         builtin(&t).into_iter().collect()
     }
 
@@ -123,14 +137,21 @@ mod tests {
                 ("TARGET_APP_RESOURCE", "postgres"),
             ])
         );
-        let redis = vars_of("appcatalog.appscode.com/v1alpha1", "AppBinding", json!({"type": "redis", "version": "6.2.5"}));
+        let redis = vars_of(
+            "appcatalog.appscode.com/v1alpha1",
+            "AppBinding",
+            json!({"type": "redis", "version": "6.2.5"}),
+        );
         assert!(redis.contains(&("TARGET_APP_GROUP".into(), "".into())));
         assert!(redis.contains(&("TARGET_APP_RESOURCE".into(), "redis".into())));
     }
 
     #[test]
     fn custom_variables_follow_the_settings() {
-        let settings = CustomVariables { allowed: vec!["TEAM".into()], ..CustomVariables::default() };
+        let settings = CustomVariables {
+            allowed: vec!["TEAM".into()],
+            ..CustomVariables::default()
+        };
         let defined: BTreeMap<String, String> = [
             ("TEAM", "blue"),
             ("TIER", "gold"),
@@ -141,7 +162,10 @@ mod tests {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
         let (vars, problems) = custom(&defined, &settings);
-        assert_eq!(vars.into_iter().collect::<Vec<_>>(), [("TEAM".to_string(), "blue".to_string())]);
+        assert_eq!(
+            vars.into_iter().collect::<Vec<_>>(),
+            [("TEAM".to_string(), "blue".to_string())]
+        );
         assert_eq!(
             problems,
             [
@@ -154,17 +178,24 @@ mod tests {
 
     #[test]
     fn custom_values_must_match_the_pattern() {
-        let settings = CustomVariables { allowed: vec!["TEAM".into()], ..CustomVariables::default() };
+        let settings = CustomVariables {
+            allowed: vec!["TEAM".into()],
+            ..CustomVariables::default()
+        };
         let defined = BTreeMap::from([("TEAM".to_string(), "../other".to_string())]);
         assert_eq!(
             custom(&defined, &settings).1,
-            ["vars.autobackup.kubewarden.io/TEAM: value '../other' does not match the allowed pattern ^[A-Za-z0-9._-]{1,63}$"]
+            [
+                "vars.autobackup.kubewarden.io/TEAM: value '../other' does not match the allowed pattern ^[A-Za-z0-9._-]{1,63}$"
+            ]
         );
         let none_allowed = CustomVariables::default();
         let defined = BTreeMap::from([("TEAM".to_string(), "blue".to_string())]);
         assert_eq!(
             custom(&defined, &none_allowed).1,
-            ["vars.autobackup.kubewarden.io/TEAM: the policy settings do not allow the variable TEAM (no custom variable is allowed; ask the administrator to add it to customVariables.allowed)"]
+            [
+                "vars.autobackup.kubewarden.io/TEAM: the policy settings do not allow the variable TEAM (no custom variable is allowed; ask the administrator to add it to customVariables.allowed)"
+            ]
         );
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::lookups::HostCluster;
-use crate::policy::{evaluate, Admission, Decision};
+use crate::policy::{Admission, Decision, evaluate};
 use crate::settings;
 
 #[unsafe(no_mangle)]
@@ -77,8 +77,14 @@ fn response(decision: Decision, warnings: Vec<String>) -> ValidationResponse {
 
 fn validate_settings(payload: &[u8]) -> guest::CallResult {
     let response = match settings::parse(payload) {
-        Ok(_) => SettingsValidationResponse { valid: true, message: None },
-        Err(message) => SettingsValidationResponse { valid: false, message: Some(message) },
+        Ok(_) => SettingsValidationResponse {
+            valid: true,
+            message: None,
+        },
+        Err(message) => SettingsValidationResponse {
+            valid: false,
+            message: Some(message),
+        },
     };
     Ok(serde_json::to_vec(&response)?)
 }

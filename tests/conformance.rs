@@ -15,24 +15,120 @@ use serde_json::Value;
 /// what the docs show, what the current rules give).
 const KNOWN_DEVIATIONS: &[(&str, &str, &str, &str, &str)] = &[
     // The docs print the pre-2019-11 long name prefix.
-    ("workload-deployment", "repository", "/metadata/name", "deployment-stash-demo", "deploy-stash-demo"),
-    ("workload-deployment", "backupconfiguration", "/metadata/name", "deployment-stash-demo", "deploy-stash-demo"),
-    ("workload-deployment", "backupconfiguration", "/spec/repository/name", "deployment-stash-demo", "deploy-stash-demo"),
-    ("workload-statefulset", "repository", "/metadata/name", "statefulset-sts-demo", "sts-sts-demo"),
-    ("workload-statefulset", "backupconfiguration", "/metadata/name", "statefulset-sts-demo", "sts-sts-demo"),
-    ("workload-statefulset", "backupconfiguration", "/spec/repository/name", "statefulset-sts-demo", "sts-sts-demo"),
-    ("workload-daemonset", "repository", "/metadata/name", "daemonset-dmn-demo", "ds-dmn-demo"),
-    ("workload-daemonset", "backupconfiguration", "/metadata/name", "daemonset-dmn-demo", "ds-dmn-demo"),
-    ("workload-daemonset", "backupconfiguration", "/spec/repository/name", "daemonset-dmn-demo", "ds-dmn-demo"),
-    ("pvc-nfs", "repository", "/metadata/name", "persistentvolumeclaim-nfs-pvc", "pvc-nfs-pvc"),
-    ("pvc-nfs", "backupconfiguration", "/metadata/name", "persistentvolumeclaim-nfs-pvc", "pvc-nfs-pvc"),
-    ("pvc-nfs", "backupconfiguration", "/spec/repository/name", "persistentvolumeclaim-nfs-pvc", "pvc-nfs-pvc"),
+    (
+        "workload-deployment",
+        "repository",
+        "/metadata/name",
+        "deployment-stash-demo",
+        "deploy-stash-demo",
+    ),
+    (
+        "workload-deployment",
+        "backupconfiguration",
+        "/metadata/name",
+        "deployment-stash-demo",
+        "deploy-stash-demo",
+    ),
+    (
+        "workload-deployment",
+        "backupconfiguration",
+        "/spec/repository/name",
+        "deployment-stash-demo",
+        "deploy-stash-demo",
+    ),
+    (
+        "workload-statefulset",
+        "repository",
+        "/metadata/name",
+        "statefulset-sts-demo",
+        "sts-sts-demo",
+    ),
+    (
+        "workload-statefulset",
+        "backupconfiguration",
+        "/metadata/name",
+        "statefulset-sts-demo",
+        "sts-sts-demo",
+    ),
+    (
+        "workload-statefulset",
+        "backupconfiguration",
+        "/spec/repository/name",
+        "statefulset-sts-demo",
+        "sts-sts-demo",
+    ),
+    (
+        "workload-daemonset",
+        "repository",
+        "/metadata/name",
+        "daemonset-dmn-demo",
+        "ds-dmn-demo",
+    ),
+    (
+        "workload-daemonset",
+        "backupconfiguration",
+        "/metadata/name",
+        "daemonset-dmn-demo",
+        "ds-dmn-demo",
+    ),
+    (
+        "workload-daemonset",
+        "backupconfiguration",
+        "/spec/repository/name",
+        "daemonset-dmn-demo",
+        "ds-dmn-demo",
+    ),
+    (
+        "pvc-nfs",
+        "repository",
+        "/metadata/name",
+        "persistentvolumeclaim-nfs-pvc",
+        "pvc-nfs-pvc",
+    ),
+    (
+        "pvc-nfs",
+        "backupconfiguration",
+        "/metadata/name",
+        "persistentvolumeclaim-nfs-pvc",
+        "pvc-nfs-pvc",
+    ),
+    (
+        "pvc-nfs",
+        "backupconfiguration",
+        "/spec/repository/name",
+        "persistentvolumeclaim-nfs-pvc",
+        "pvc-nfs-pvc",
+    ),
     // The 2019 code used the app resource as the prefix ...
-    ("legacy-postgres-app-version", "repository", "/metadata/name", "postgres-sample-postgres-1", "app-sample-postgres-1"),
-    ("legacy-postgres-app-version", "backupconfiguration", "/metadata/name", "postgres-sample-postgres-1", "app-sample-postgres-1"),
-    ("legacy-postgres-app-version", "backupconfiguration", "/spec/repository/name", "postgres-sample-postgres-1", "app-sample-postgres-1"),
+    (
+        "legacy-postgres-app-version",
+        "repository",
+        "/metadata/name",
+        "postgres-sample-postgres-1",
+        "app-sample-postgres-1",
+    ),
+    (
+        "legacy-postgres-app-version",
+        "backupconfiguration",
+        "/metadata/name",
+        "postgres-sample-postgres-1",
+        "app-sample-postgres-1",
+    ),
+    (
+        "legacy-postgres-app-version",
+        "backupconfiguration",
+        "/spec/repository/name",
+        "postgres-sample-postgres-1",
+        "app-sample-postgres-1",
+    ),
     // ... and set the AppBinding's apiVersion to v1 (stashed/stash#1207).
-    ("legacy-postgres-app-version", "backupconfiguration", "/spec/target/ref/apiVersion", "v1", "appcatalog.appscode.com/v1alpha1"),
+    (
+        "legacy-postgres-app-version",
+        "backupconfiguration",
+        "/spec/target/ref/apiVersion",
+        "v1",
+        "appcatalog.appscode.com/v1alpha1",
+    ),
 ];
 
 const EXPECTED_CASES: usize = 19;
@@ -62,7 +158,9 @@ fn cases() -> Vec<PathBuf> {
 fn expected(case: &str, dir: &Path, file: &str) -> Value {
     let mut expected = read_yaml(&dir.join(format!("expected-{file}.yaml")));
     for (_, _, pointer, docs, current) in KNOWN_DEVIATIONS.iter().filter(|d| d.0 == case && d.1 == file) {
-        let value = expected.pointer_mut(pointer).unwrap_or_else(|| panic!("{case}: {file}{pointer} is not in the fixture"));
+        let value = expected
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{case}: {file}{pointer} is not in the fixture"));
         assert_eq!(value, docs, "{case}: the docs value of {file}{pointer} changed");
         *value = Value::String(current.to_string());
     }
@@ -72,19 +170,32 @@ fn expected(case: &str, dir: &Path, file: &str) -> Value {
 fn check_case(dir: &Path) -> Result<(), String> {
     let case = dir.file_name().unwrap().to_string_lossy().to_string();
     let target = read_yaml(&dir.join("target.yaml"));
-    let cluster = vec![read_yaml(&dir.join("blueprint.yaml")), read_yaml(&dir.join("secret.yaml"))];
+    let cluster = vec![
+        read_yaml(&dir.join("blueprint.yaml")),
+        read_yaml(&dir.join("secret.yaml")),
+    ];
     let (outcome, _) = admit(&target, cluster, &Settings::default());
     let Decision::Mutate(mutated) = &outcome.decision else {
-        return Err(format!("{case}: expected an accepted, mutated object, got {:?}", outcome.decision));
+        return Err(format!(
+            "{case}: expected an accepted, mutated object, got {:?}",
+            outcome.decision
+        ));
     };
     let items = resolved_items(mutated);
     if items.len() != 2 {
-        return Err(format!("{case}: expected a Repository and a BackupConfiguration, got {} items", items.len()));
+        return Err(format!(
+            "{case}: expected a Repository and a BackupConfiguration, got {} items",
+            items.len()
+        ));
     }
     let mut mismatches = Vec::new();
     for (file, actual) in [("repository", &items[0]), ("backupconfiguration", &items[1])] {
         let expected = expected(&case, dir, file);
-        mismatches.extend(subset_mismatches(&expected, actual, "").into_iter().map(|m| format!("{case} {file}: {m}")));
+        mismatches.extend(
+            subset_mismatches(&expected, actual, "")
+                .into_iter()
+                .map(|m| format!("{case} {file}: {m}")),
+        );
         mismatches.extend(owner_mismatch(&expected, actual).map(|m| format!("{case} {file}: {m}")));
     }
     match mismatches.is_empty() {
@@ -108,12 +219,21 @@ fn every_stash_docs_case_resolves_as_stash_did() {
     let cases = cases();
     assert_eq!(cases.len(), EXPECTED_CASES, "number of conformance cases");
     let failures: Vec<String> = cases.iter().filter_map(|dir| check_case(dir).err()).collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_known_deviation_names_an_existing_case() {
-    let names: Vec<String> = cases().iter().map(|c| c.file_name().unwrap().to_string_lossy().to_string()).collect();
+    let names: Vec<String> = cases()
+        .iter()
+        .map(|c| c.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
     for (case, ..) in KNOWN_DEVIATIONS {
         assert!(names.iter().any(|n| n == case), "deviation for unknown case {case}");
     }
@@ -123,9 +243,14 @@ fn every_known_deviation_names_an_existing_case() {
 fn the_pvc_case_gets_a_controller_owner_reference() {
     let dir = fixtures_dir().join("pvc-nfs");
     let target = read_yaml(&dir.join("target.yaml"));
-    let cluster = vec![read_yaml(&dir.join("blueprint.yaml")), read_yaml(&dir.join("secret.yaml"))];
+    let cluster = vec![
+        read_yaml(&dir.join("blueprint.yaml")),
+        read_yaml(&dir.join("secret.yaml")),
+    ];
     let (outcome, _) = admit(&target, cluster, &Settings::default());
-    let Decision::Mutate(mutated) = outcome.decision else { panic!("not mutated") };
+    let Decision::Mutate(mutated) = outcome.decision else {
+        panic!("not mutated")
+    };
     let bc = &resolved_items(&mutated)[1];
     assert_eq!(
         bc.pointer("/metadata/ownerReferences").unwrap(),

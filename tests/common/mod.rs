@@ -5,13 +5,20 @@ use std::path::Path;
 
 use backup_blueprint_policy::annotations::RESOLVED;
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::{evaluate, Admission, Outcome};
+use backup_blueprint_policy::policy::{Admission, Outcome, evaluate};
 use backup_blueprint_policy::settings::Settings;
 use serde_json::Value;
 
 /// Metadata the API server sets; never part of what the policy generates.
-const SERVER_SET_METADATA: [&str; 7] =
-    ["creationTimestamp", "finalizers", "generation", "resourceVersion", "selfLink", "uid", "ownerReferences"];
+const SERVER_SET_METADATA: [&str; 7] = [
+    "creationTimestamp",
+    "finalizers",
+    "generation",
+    "resourceVersion",
+    "selfLink",
+    "uid",
+    "ownerReferences",
+];
 
 pub fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -24,10 +31,22 @@ pub fn admit(object: &Value, cluster: Vec<Value>, settings: &Settings) -> (Outco
     admit_with(object, "CREATE", MemoryCluster::new(cluster), settings)
 }
 
-pub fn admit_with(object: &Value, operation: &str, cluster: MemoryCluster, settings: &Settings) -> (Outcome, Vec<String>) {
+pub fn admit_with(
+    object: &Value,
+    operation: &str,
+    cluster: MemoryCluster,
+    settings: &Settings,
+) -> (Outcome, Vec<String>) {
     let text = object.to_string();
-    let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
-    let admission = Admission { operation, namespace, object: &text };
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let admission = Admission {
+        operation,
+        namespace,
+        object: &text,
+    };
     let outcome = evaluate(&admission, settings, &cluster);
     let calls = cluster.calls.borrow().clone();
     (outcome, calls)
