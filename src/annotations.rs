@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::naming::{is_dns1123_label, is_dns1123_subdomain};
+use crate::report::{AnnotationProblems, shorten};
 
 pub const BACKUP_BLUEPRINT: &str = "stash.appscode.com/backup-blueprint";
 pub const TARGET_PATHS: &str = "stash.appscode.com/target-paths";
@@ -99,64 +100,75 @@ fn join_and(items: &[&str]) -> String {
 pub fn parse(annotations: &BTreeMap<String, String>, is_workload: bool) -> (BackupAnnotations, Vec<String>) {
     let mut problems = Vec::new();
     let mut parsed = BackupAnnotations {
-        blueprints: annotations
-            .get(BACKUP_BLUEPRINT)
-            .map(|v| parse_blueprints(v, &mut problems))
-            .unwrap_or_default(),
         schedule: annotations.get(SCHEDULE).cloned(),
         params: prefixed(annotations, PARAMS_PREFIX, &mut problems),
         custom_variables: prefixed(annotations, VARS_PREFIX, &mut problems).into_iter().collect(),
         ..BackupAnnotations::default()
     };
+    if let Some(value) = annotations.get(BACKUP_BLUEPRINT) {
+        parsed.blueprints = parse_list(BACKUP_BLUEPRINT, value, &mut problems, parse_blueprints);
+    }
     if is_workload {
         if let Some(value) = annotations.get(TARGET_PATHS) {
-            parsed.target_paths = parse_target_paths(value, &mut problems);
+            parsed.target_paths = parse_list(TARGET_PATHS, value, &mut problems, parse_target_paths);
         }
         if let Some(value) = annotations.get(VOLUME_MOUNTS) {
-            parsed.volume_mounts = parse_volume_mounts(value, &mut problems);
+            parsed.volume_mounts = parse_list(VOLUME_MOUNTS, value, &mut problems, parse_volume_mounts);
         }
     }
     (parsed, problems)
 }
 
-fn parse_blueprints(value: &str, problems: &mut Vec<String>) -> Vec<String> {
+fn parse_list<'a, T>(
+    key: &'a str,
+    value: &'a str,
+    problems: &mut Vec<String>,
+    parse: fn(&str, &mut AnnotationProblems<'a>) -> Vec<T>,
+) -> Vec<T> {
+    let mut found = AnnotationProblems::new(key);
+    let parsed = parse(value, &mut found);
+    problems.extend(found.into_lines());
+    parsed
+}
+
+fn parse_blueprints(value: &str, problems: &mut AnnotationProblems) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for element in value.split(',') {
         let name = element.trim();
         if name.is_empty() {
-            problems.push(format!(
-                "{BACKUP_BLUEPRINT}: empty name in '{value}'; separate blueprint names with a single ','"
-            ));
+            problems.push(|| {
+                format!(
+                    "empty name in '{}'; separate blueprint names with a single ','",
+                    shorten(value)
+                )
+            });
         } else if !is_dns1123_subdomain(name) {
-            problems.push(format!(
-                "{BACKUP_BLUEPRINT}: '{name}' is not a valid BackupBlueprint name \
-                 (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)"
-            ));
+            problems.push(|| {
+                format!(
+                    "'{}' is not a valid BackupBlueprint name \
+                     (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+                    shorten(name)
+                )
+            });
         } else if names.iter().any(|n| n == name) {
-            problems.push(format!(
-                "{BACKUP_BLUEPRINT}: '{name}' is listed twice; list each blueprint once"
-            ));
+            problems.push(|| format!("'{name}' is listed twice; list each blueprint once"));
         } else {
             names.push(name.to_string());
         }
     }
     if names.len() > MAX_BLUEPRINTS {
-        problems.push(format!(
-            "{BACKUP_BLUEPRINT}: {} blueprints listed; at most {MAX_BLUEPRINTS} are allowed on one object",
-            names.len()
-        ));
+        let count = names.len();
+        problems.push(|| format!("{count} blueprints listed; at most {MAX_BLUEPRINTS} are allowed on one object"));
         names.truncate(MAX_BLUEPRINTS);
     }
     names
 }
 
-fn parse_target_paths(value: &str, problems: &mut Vec<String>) -> Vec<String> {
+fn parse_target_paths(value: &str, problems: &mut AnnotationProblems) -> Vec<String> {
     let mut paths = Vec::new();
     for element in value.split(',') {
         match path_problem(element) {
-            Some(why) => problems.push(format!(
-                "{TARGET_PATHS}: {why}; expected absolute paths separated by ','"
-            )),
+            Some(why) => problems.push(|| format!("{why}; expected absolute paths separated by ','")),
             None => paths.push(element.to_string()),
         }
     }
@@ -165,57 +177,59 @@ fn parse_target_paths(value: &str, problems: &mut Vec<String>) -> Vec<String> {
 
 /// Why `element` is not an acceptable absolute path, if it is not.
 fn path_problem(element: &str) -> Option<String> {
+    let quoted = || shorten(element);
     if element.is_empty() {
         Some("empty path".to_string())
     } else if element.trim() != element {
-        Some(format!("'{element}' has surrounding white space"))
+        Some(format!("'{}' has surrounding white space", quoted()))
     } else if !element.starts_with('/') {
-        Some(format!("'{element}' is not an absolute path"))
+        Some(format!("'{}' is not an absolute path", quoted()))
     } else if element.contains(':') {
-        Some(format!("'{element}' contains ':'"))
+        Some(format!("'{}' contains ':'", quoted()))
     } else {
         None
     }
 }
 
-fn parse_volume_mounts(value: &str, problems: &mut Vec<String>) -> Vec<VolumeMount> {
+fn parse_volume_mounts(value: &str, problems: &mut AnnotationProblems) -> Vec<VolumeMount> {
     let mut mounts = Vec::new();
     for element in value.split(',') {
         match parse_volume_mount(element) {
             Ok(mount) => mounts.push(mount),
-            Err(why) => problems.push(format!("{VOLUME_MOUNTS}: {why}")),
+            Err(why) => problems.push(|| why),
         }
     }
     mounts
 }
 
 fn parse_volume_mount(element: &str) -> Result<VolumeMount, String> {
-    let form = "is not 'volumeName:mountPath[:subPath]'";
     if element.is_empty() {
         return Err("empty entry; expected entries 'volumeName:mountPath[:subPath]' separated by ','".to_string());
     }
+    let quoted = shorten(element);
     if element.trim() != element {
-        return Err(format!("'{element}' has surrounding white space; remove it"));
+        return Err(format!("'{quoted}' has surrounding white space; remove it"));
     }
-    let parts: Vec<&str> = element.split(':').collect();
-    let (name, mount_path, sub_path) = match parts.as_slice() {
-        [name, path] => (*name, *path, None),
-        [name, path, sub] => (*name, *path, Some(*sub)),
-        _ => return Err(format!("'{element}' {form}")),
+    let mut parts = element.splitn(4, ':');
+    let (name, mount_path, sub_path) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(name), Some(path), sub, None) => (name, path, sub),
+        _ => return Err(format!("'{quoted}' is not 'volumeName:mountPath[:subPath]'")),
     };
     if !is_dns1123_label(name) {
         return Err(format!(
-            "'{element}': '{name}' is not a valid volume name \
-             (lower-case letters, digits and '-', starting and ending with a letter or digit)"
+            "'{quoted}': '{}' is not a valid volume name \
+             (lower-case letters, digits and '-', starting and ending with a letter or digit)",
+            shorten(name)
         ));
     }
     if let Some(why) = path_problem(mount_path) {
-        return Err(format!("'{element}': mount path {why}"));
+        return Err(format!("'{quoted}': mount path {why}"));
     }
     let bad_sub_path = |sub: &&str| sub.is_empty() || sub.starts_with('/') || sub.split('/').any(|s| s == "..");
     if let Some(sub) = sub_path.filter(bad_sub_path) {
         return Err(format!(
-            "'{element}': subPath '{sub}' must be a relative path without '..'"
+            "'{quoted}': subPath '{}' must be a relative path without '..'",
+            shorten(sub)
         ));
     }
     Ok(VolumeMount {

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use crate::annotations::{BackupAnnotations, SCHEDULE, TARGET_PATHS, VOLUME_MOUNTS};
 use crate::cron::validate_schedule;
 use crate::naming::{ObjectNames, is_dns1123_label};
+use crate::report::list;
 use crate::target::Target;
 
 const PROVIDERS: [&str; 7] = ["local", "s3", "gcs", "azure", "swift", "b2", "rest"];
@@ -32,7 +33,7 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
         if !volumes.contains(&mount.name) {
             let found = match volumes.is_empty() {
                 true => "none declared".to_string(),
-                false => format!("declared: {}", volumes.join(", ")),
+                false => format!("declared: {}", list(&volumes)),
             };
             problems.push(format!(
                 "{VOLUME_MOUNTS}: volume '{}' is not in {where_} ({found}); use the name of a declared volume",
@@ -49,7 +50,7 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
             problems.push(format!(
                 "{TARGET_PATHS}: '{path}' is not under any mount path of {VOLUME_MOUNTS} ({}); \
                  mount the volume that holds it or fix the path",
-                mount_paths.join(", ")
+                list(&mount_paths)
             ));
         }
     }

@@ -11,6 +11,7 @@ pub mod lookups;
 pub mod naming;
 pub mod objects;
 pub mod policy;
+pub mod report;
 pub mod settings;
 pub mod substitution;
 pub mod target;

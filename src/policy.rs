@@ -12,13 +12,11 @@ use crate::emission;
 use crate::lookups::{Cluster, LookupError};
 use crate::naming::object_names;
 use crate::objects::{self, Generated};
+use crate::report;
 use crate::settings::{OnLookupError, Settings, StorageSecretCheck};
 use crate::substitution::{self, SubstitutionError, Variables};
 use crate::target::{self, Family, Target};
 use crate::variables;
-
-/// At most this many problem lines are listed in one rejection.
-const MAX_LISTED_PROBLEMS: usize = 40;
 
 /// The parts of an admission request the policy reads.
 pub struct Admission<'a> {
@@ -394,23 +392,7 @@ impl<'a> Evaluation<'a> {
     }
 
     fn rejection(&self) -> String {
-        let mut lines: Vec<String> = self
-            .problems
-            .iter()
-            .take(MAX_LISTED_PROBLEMS)
-            .map(|p| format!("- {p}"))
-            .collect();
-        if self.problems.len() > MAX_LISTED_PROBLEMS {
-            lines.push(format!(
-                "- and {} more problems",
-                self.problems.len() - MAX_LISTED_PROBLEMS
-            ));
-        }
-        format!(
-            "{}: auto-backup annotations are invalid:\n{}",
-            self.target.display(),
-            lines.join("\n")
-        )
+        report::rejection(&self.target.display(), &self.problems)
     }
 }
 

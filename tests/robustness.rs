@@ -1,0 +1,143 @@
+//! Bad input of any size or shape: the policy answers (never panics) within bounds.
+
+mod common;
+
+use backup_blueprint_policy::policy::{Admission, Decision, evaluate};
+use backup_blueprint_policy::settings::Settings;
+use common::admit;
+use serde_json::{Value, json};
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn text(&mut self, max_len: usize) -> String {
+        const ALPHABET: &[char] = &[
+            'a', 'b', 'Z', '0', '9', '-', '.', '_', ',', ':', '/', ' ', '$', '{', '}', '#', '%', '^', '*', '?', '[',
+            ']', '=', 'é', '\u{0}', '\n',
+        ];
+        let len = self.below(max_len + 1);
+        (0..len).map(|_| ALPHABET[self.below(ALPHABET.len())]).collect()
+    }
+}
+
+fn blueprint(spec: Value) -> Value {
+    json!({"apiVersion": "stash.appscode.com/v1beta1", "kind": "BackupBlueprint", "metadata": {"name": "bp"}, "spec": spec})
+}
+
+#[test]
+fn random_annotations_and_blueprints_never_panic() {
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..3000 {
+        let keys = [
+            "stash.appscode.com/backup-blueprint",
+            "stash.appscode.com/target-paths",
+            "stash.appscode.com/volume-mounts",
+            "stash.appscode.com/schedule",
+            "params.stash.appscode.com/args",
+            "vars.autobackup.kubewarden.io/TEAM",
+        ];
+        let mut annotations = serde_json::Map::new();
+        for key in keys {
+            if random.below(4) > 0 {
+                let value = match (key, random.below(3)) {
+                    ("stash.appscode.com/backup-blueprint", 0) => "bp".to_string(),
+                    _ => random.text(24),
+                };
+                annotations.insert(key.to_string(), json!(value));
+            }
+        }
+        let kind = ["Deployment", "StatefulSet", "DaemonSet"][random.below(3)];
+        let object = json!({
+            "apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": random.text(10), "namespace": "demo", "annotations": annotations},
+            "spec": {"template": {"spec": {"volumes": [{"name": random.text(5)}]}}},
+        });
+        let spec = json!({
+            "backend": {"gcs": {"bucket": random.text(12), "prefix": random.text(40)}, "storageSecretName": random.text(8)},
+            "backupNamespace": random.text(6),
+            "schedule": random.text(16),
+            "task": {"name": random.text(20), "params": [{"name": random.text(4), "value": random.text(20)}]},
+            random.text(8): random.text(30),
+            "retentionPolicy": {"name": random.text(8), "prune": true},
+        });
+        let (outcome, calls) = admit(&object, vec![blueprint(spec)], &Settings::default());
+        assert!(calls.len() <= 3, "{calls:?}");
+        if let Decision::Reject(message) = outcome.decision {
+            assert!(message.len() < 64 * 1024, "message of {} bytes", message.len());
+        }
+    }
+}
+
+#[test]
+fn deeply_nested_blueprints_are_rejected_not_overflowed() {
+    // Blueprints come from the host as JSON text, which serde_json parses at most 128 deep.
+    let mut deep = json!("${TARGET_NAME}");
+    for _ in 0..120 {
+        deep = json!({ "x": deep });
+    }
+    let spec = json!({
+        "backend": {"gcs": {"bucket": "b"}, "storageSecretName": "s"},
+        "schedule": "@daily",
+        "retentionPolicy": {"name": "r", "prune": true},
+        "hooks": deep,
+    });
+    let object = json!({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "p", "namespace": "demo", "annotations": {"stash.appscode.com/backup-blueprint": "bp"}},
+    });
+    let (outcome, _) = admit(&object, vec![blueprint(spec)], &Settings::default());
+    let Decision::Reject(message) = outcome.decision else {
+        panic!("accepted")
+    };
+    assert!(message.contains("nested deeper than"), "{message}");
+}
+
+#[test]
+fn unreadable_objects_are_rejected() {
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let not_json = "{\"apiVersion\": \"apps/v1\", ";
+    for object in [deep.as_str(), not_json, "42", "null"] {
+        let admission = Admission {
+            operation: "CREATE",
+            namespace: "demo",
+            object,
+        };
+        let cluster = backup_blueprint_policy::lookups::MemoryCluster::default();
+        let outcome = evaluate(&admission, &Settings::default(), &cluster);
+        assert!(
+            matches!(&outcome.decision, Decision::Reject(m) if m.starts_with("the object could not be read: ")),
+            "{:?}",
+            outcome.decision
+        );
+    }
+}
+
+#[test]
+fn huge_annotation_values_are_handled() {
+    let object = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "demo", "annotations": {
+            "stash.appscode.com/backup-blueprint": ",".repeat(200_000),
+            "stash.appscode.com/target-paths": "/a".repeat(100_000),
+            "stash.appscode.com/volume-mounts": "x:".repeat(100_000),
+        }},
+    });
+    let (outcome, calls) = admit(&object, vec![], &Settings::default());
+    let Decision::Reject(message) = outcome.decision else {
+        panic!("accepted")
+    };
+    assert!(message.len() < 64 * 1024);
+    assert!(calls.is_empty());
+}
