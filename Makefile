@@ -32,6 +32,11 @@ lint:
 unit-tests:
 	cargo test
 
+# Native timings of one evaluation (benches/evaluate.rs).
+.PHONY: bench
+bench:
+	cargo bench --bench evaluate
+
 .PHONY: test
 test: fmt-check lint unit-tests
 

@@ -18,6 +18,8 @@ pub const OWNER: &str = "autobackup.kubewarden.io/owner";
 
 /// More blueprints than this on one target is an error: it bounds the lookups per request.
 pub const MAX_BLUEPRINTS: usize = 16;
+/// More target paths or volume mounts than this is an error: it bounds the checks.
+pub const MAX_ENTRIES: usize = 100;
 
 const WORKLOAD_TRIGGER: [&str; 3] = [BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS];
 
@@ -106,27 +108,34 @@ pub fn parse(annotations: &BTreeMap<String, String>, is_workload: bool) -> (Back
         ..BackupAnnotations::default()
     };
     if let Some(value) = annotations.get(BACKUP_BLUEPRINT) {
-        parsed.blueprints = parse_list(BACKUP_BLUEPRINT, value, &mut problems, parse_blueprints);
+        parsed.blueprints = parse_list(BACKUP_BLUEPRINT, value, MAX_BLUEPRINTS, &mut problems, parse_blueprints);
     }
     if is_workload {
         if let Some(value) = annotations.get(TARGET_PATHS) {
-            parsed.target_paths = parse_list(TARGET_PATHS, value, &mut problems, parse_target_paths);
+            parsed.target_paths = parse_list(TARGET_PATHS, value, MAX_ENTRIES, &mut problems, parse_target_paths);
         }
         if let Some(value) = annotations.get(VOLUME_MOUNTS) {
-            parsed.volume_mounts = parse_list(VOLUME_MOUNTS, value, &mut problems, parse_volume_mounts);
+            parsed.volume_mounts = parse_list(VOLUME_MOUNTS, value, MAX_ENTRIES, &mut problems, parse_volume_mounts);
         }
     }
     (parsed, problems)
 }
 
+/// Parses the `,`-separated list `value` of annotation `key`, keeping at most `max` entries.
 fn parse_list<'a, T>(
     key: &'a str,
     value: &'a str,
+    max: usize,
     problems: &mut Vec<String>,
     parse: fn(&str, &mut AnnotationProblems<'a>) -> Vec<T>,
 ) -> Vec<T> {
     let mut found = AnnotationProblems::new(key);
-    let parsed = parse(value, &mut found);
+    let mut parsed = parse(value, &mut found);
+    if parsed.len() > max {
+        let count = parsed.len();
+        found.push(|| format!("{count} entries listed; at most {max} are allowed on one object"));
+        parsed.truncate(max);
+    }
     problems.extend(found.into_lines());
     parsed
 }
@@ -155,11 +164,6 @@ fn parse_blueprints(value: &str, problems: &mut AnnotationProblems) -> Vec<Strin
         } else {
             names.push(name.to_string());
         }
-    }
-    if names.len() > MAX_BLUEPRINTS {
-        let count = names.len();
-        problems.push(|| format!("{count} blueprints listed; at most {MAX_BLUEPRINTS} are allowed on one object"));
-        names.truncate(MAX_BLUEPRINTS);
     }
     names
 }
@@ -435,7 +439,7 @@ mod tests {
         assert_eq!(parsed.blueprints.len(), MAX_BLUEPRINTS);
         assert_eq!(
             problems,
-            ["stash.appscode.com/backup-blueprint: 20 blueprints listed; at most 16 are allowed on one object"]
+            ["stash.appscode.com/backup-blueprint: 20 entries listed; at most 16 are allowed on one object"]
         );
     }
 

@@ -29,12 +29,12 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
         "StatefulSet" => "the pod template's volumes or the volumeClaimTemplates",
         _ => "the pod template's volumes",
     };
+    let found = match volumes.is_empty() {
+        true => "none declared".to_string(),
+        false => format!("declared: {}", list(&volumes)),
+    };
     for mount in &request.volume_mounts {
         if !volumes.contains(&mount.name) {
-            let found = match volumes.is_empty() {
-                true => "none declared".to_string(),
-                false => format!("declared: {}", list(&volumes)),
-            };
             problems.push(format!(
                 "{VOLUME_MOUNTS}: volume '{}' is not in {where_} ({found}); use the name of a declared volume",
                 mount.name
