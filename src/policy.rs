@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::annotations::{self, BackupAnnotations, RESOLVED, Trigger};
@@ -51,12 +52,14 @@ impl Outcome {
 }
 
 /// The fields read before deciding whether the object is ours.
+/// The type of the object, read first: an object of another kind is never read further.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct Head {
+struct Head<'a> {
     api_version: String,
     kind: String,
-    metadata: HeadMetadata,
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,13 +84,16 @@ pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluste
     }
     let head: Head = match serde_json::from_str(admission.object) {
         Ok(head) => head,
-        Err(e) => return reject_unreadable(&e),
+        Err(e) => return reject_unreadable("the object", &e),
     };
     let Some(family) = target::classify(&head.api_version, &head.kind) else {
         return Outcome::accept();
     };
-    let owner_kinds: Vec<String> = head
-        .metadata
+    let metadata: HeadMetadata = match head.metadata.map(|m| serde_json::from_str(m.get())).transpose() {
+        Ok(metadata) => metadata.unwrap_or_default(),
+        Err(e) => return reject_unreadable("the object's metadata", &e),
+    };
+    let owner_kinds: Vec<String> = metadata
         .owner_references
         .iter()
         .flatten()
@@ -96,29 +102,29 @@ pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluste
     if target::is_deployment_replicaset(&head.api_version, &head.kind, &owner_kinds) {
         return Outcome::accept();
     }
-    let annotations = head.metadata.annotations.clone().unwrap_or_default();
+    let annotations = metadata.annotations.unwrap_or_default();
     let trigger = annotations::trigger(&annotations, family == Family::Workload);
     if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) {
         return Outcome::accept();
     }
     let mut object: Value = match serde_json::from_str(admission.object) {
         Ok(object) => object,
-        Err(e) => return reject_unreadable(&e),
+        Err(e) => return reject_unreadable("the object", &e),
     };
     if trigger == Trigger::Absent {
         return mutate_or_accept(&mut object, None, Vec::new());
     }
-    let namespace = match head.metadata.namespace.is_empty() {
+    let namespace = match metadata.namespace.is_empty() {
         true => admission.namespace,
-        false => &head.metadata.namespace,
+        false => &metadata.namespace,
     };
-    let uid = Some(head.metadata.uid.as_str());
+    let uid = Some(metadata.uid.as_str());
     let spec = object.get("spec");
     let target = Target::new(
         family,
         &head.api_version,
         &head.kind,
-        &head.metadata.name,
+        &metadata.name,
         namespace,
         uid,
         spec,
@@ -128,9 +134,9 @@ pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluste
     evaluation.finish(&mut object)
 }
 
-fn reject_unreadable(error: &serde_json::Error) -> Outcome {
+fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
     Outcome {
-        decision: Decision::Reject(format!("the object could not be read: {error}")),
+        decision: Decision::Reject(format!("{what} could not be read: {error}")),
         warnings: Vec::new(),
     }
 }

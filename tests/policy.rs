@@ -496,10 +496,16 @@ fn malformed_objects_are_rejected_clearly() {
     assert_eq!(
         outcome.decision,
         Decision::Reject(
-            "the object could not be read: invalid type: integer `1`, expected a string at line 1 column 76".into()
+            "the object's metadata could not be read: invalid type: integer `1`, expected a string at line 1 column 21"
+                .into()
         )
     );
     assert!(calls.is_empty());
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"annotations": {"a": 1}}});
+    assert_eq!(
+        admit(&pod, cluster(), &Settings::default()).0.decision,
+        Decision::Accept
+    );
 }
 
 #[test]
