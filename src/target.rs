@@ -169,9 +169,9 @@ impl Target {
         }
     }
 
-    /// Stash uses one sidecar per BackupConfiguration on these kinds (stashed/stash#1139).
+    /// Stash backs workloads up with a sidecar, one per BackupConfiguration (stashed/stash#1139).
     pub fn uses_sidecar(&self) -> bool {
-        self.is_workload() && self.kind != "StatefulSet"
+        self.is_workload()
     }
 
     /// Stash refuses a BackupConfiguration in another namespace than these targets.
