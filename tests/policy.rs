@@ -212,6 +212,19 @@ fn a_replicaset_of_a_deployment_is_left_alone() {
 }
 
 #[test]
+fn an_object_being_deleted_is_left_alone() {
+    let mut object = with_annotation(
+        deployment(good_annotations()),
+        "stash.appscode.com/volume-mounts",
+        "bad",
+    );
+    object["metadata"]["deletionTimestamp"] = json!("2026-11-25T10:00:00Z");
+    let (outcome, calls) = admit_with(&object, "UPDATE", MemoryCluster::new(cluster()), &Settings::default());
+    assert_eq!(outcome.decision, Decision::Accept);
+    assert!(calls.is_empty());
+}
+
+#[test]
 fn an_incomplete_workload_trigger_is_reported_with_everything_else() {
     let object = deployment(json!({"stash.appscode.com/backup-blueprint": "gcs-daily"}));
     assert_eq!(
