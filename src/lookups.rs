@@ -62,9 +62,11 @@ fn get_resource(
     serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
 }
 
-/// Turns a host error text (waPC prefixes it with `Host error: `) into a lookup error.
+/// Turns a host error text into a lookup error. waPC prefixes it with `Host error: ` and
+/// policy-server with `Callback evaluation failure: `; neither helps the reader.
 pub fn classify_host_error(text: &str) -> LookupError {
     let text = text.strip_prefix("Host error: ").unwrap_or(text);
+    let text = text.strip_prefix("Callback evaluation failure: ").unwrap_or(text);
     match text.starts_with(NOT_FOUND_PREFIX) {
         true => LookupError::NotFound,
         false => LookupError::Failed(text.to_string()),
@@ -144,7 +146,13 @@ mod tests {
             LookupError::NotFound
         );
         assert_eq!(
-            classify_host_error("Host error: ApiError: forbidden"),
+            classify_host_error(
+                "Host error: Callback evaluation failure: Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'"
+            ),
+            LookupError::NotFound
+        );
+        assert_eq!(
+            classify_host_error("Host error: Callback evaluation failure: ApiError: forbidden"),
             LookupError::Failed("ApiError: forbidden".into())
         );
     }
