@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::annotations::{BackupAnnotations, SCHEDULE, TARGET_PATHS, VOLUME_MOUNTS};
 use crate::cron::validate_schedule;
 use crate::naming::{ObjectNames, is_dns1123_label};
-use crate::report::list;
+use crate::report::{list, shorten};
 use crate::target::Target;
 
 const PROVIDERS: [&str; 7] = ["local", "s3", "gcs", "azure", "swift", "b2", "rest"];
@@ -138,18 +138,29 @@ fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<String> {
 }
 
 fn schedule_problem(blueprint: &str, schedule: Option<(&str, ScheduleSource)>) -> Option<String> {
-    let Some((schedule, source)) = schedule else {
-        return Some(format!(
+    match schedule {
+        None => Some(format!(
             "BackupBlueprint '{blueprint}' has no spec.schedule; set one there or set the annotation {SCHEDULE}"
-        ));
-    };
+        )),
+        // Checked once for all blueprints, by `annotation_schedule`.
+        Some((_, ScheduleSource::Annotation)) => None,
+        Some((schedule, ScheduleSource::Blueprint(name))) => {
+            invalid_schedule(&format!("BackupBlueprint '{name}' spec.schedule"), schedule)
+        }
+    }
+}
+
+/// The `schedule` annotation, checked whether or not its blueprints resolve.
+pub fn annotation_schedule(request: &BackupAnnotations) -> Option<String> {
+    invalid_schedule(SCHEDULE, request.schedule.as_deref()?)
+}
+
+fn invalid_schedule(field: &str, schedule: &str) -> Option<String> {
     let why = validate_schedule(schedule).err()?;
-    let field = match source {
-        ScheduleSource::Annotation => SCHEDULE.to_string(),
-        ScheduleSource::Blueprint(name) => format!("BackupBlueprint '{name}' spec.schedule"),
-    };
     Some(format!(
-        "{field}: '{schedule}' is not a valid cron schedule: {why}; use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
+        "{field}: '{}' is not a valid cron schedule: {why}; \
+         use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly",
+        shorten(schedule)
     ))
 }
 
@@ -602,12 +613,20 @@ mod tests {
         let names = object_names(&t, "bp", false, "demo", "demo");
         let spec = good_spec();
         let spec = spec.as_object().unwrap();
-        let from_annotation = resolved(&t, "bp", spec, &names, Some(("61 * * * *", ScheduleSource::Annotation)));
-        assert_eq!(from_annotation.len(), 1);
-        assert!(
-            from_annotation[0].starts_with("stash.appscode.com/schedule: '61 * * * *' is not a valid cron schedule: "),
-            "{from_annotation:?}"
+        let annotated = resolved(&t, "bp", spec, &names, Some(("61 * * * *", ScheduleSource::Annotation)));
+        assert_eq!(annotated, Vec::<String>::new(), "the annotation is checked on its own");
+        let request = BackupAnnotations {
+            schedule: Some("61 * * * *".into()),
+            ..BackupAnnotations::default()
+        };
+        assert_eq!(
+            annotation_schedule(&request).as_deref(),
+            Some(
+                "stash.appscode.com/schedule: '61 * * * *' is not a valid cron schedule: minute value 61 is out of range 0-59; \
+                 use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
+            )
         );
+        assert_eq!(annotation_schedule(&BackupAnnotations::default()), None);
         let from_blueprint = resolved(&t, "bp", spec, &names, Some(("daily", ScheduleSource::Blueprint("bp"))));
         assert!(
             from_blueprint[0].starts_with("BackupBlueprint 'bp' spec.schedule: 'daily' is not a valid cron schedule: ")

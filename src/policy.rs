@@ -193,6 +193,7 @@ impl<'a> Evaluation<'a> {
                     .to_string(),
             );
         }
+        self.problems.extend(checks::annotation_schedule(&request));
         if self.target.is_workload() && *trigger == Trigger::Present {
             self.problems
                 .extend(checks::workload_volumes(&self.target.kind, spec, &request));

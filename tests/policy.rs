@@ -252,6 +252,23 @@ fn volume_and_path_problems_are_listed_together() {
 }
 
 #[test]
+fn a_bad_schedule_annotation_is_reported_even_without_its_blueprint() {
+    let object = with_annotation(
+        deployment(good_annotations()),
+        "stash.appscode.com/schedule",
+        "every 6 hours",
+    );
+    assert_eq!(
+        rejection(&object, vec![secret("demo", "gcs-secret")]),
+        "Deployment demo/web: auto-backup annotations are invalid:\n\
+         - stash.appscode.com/schedule: 'every 6 hours' is not a valid cron schedule: expected 5 fields \
+         (minute hour day-of-month month day-of-week), found 3; use 5 fields 'minute hour day-of-month month day-of-week' \
+         or @hourly, @daily, @weekly, @monthly, @yearly\n\
+         - BackupBlueprint 'gcs-daily' not found"
+    );
+}
+
+#[test]
 fn undefined_variables_are_all_reported_with_their_paths() {
     let bp = blueprint(
         "gcs-daily",
