@@ -164,6 +164,34 @@ fn emission_can_be_switched_off() {
 }
 
 #[test]
+fn switching_emission_off_removes_a_stale_annotation() {
+    let object = mutated(&deployment(good_annotations()), cluster(), &Settings::default());
+    let settings = Settings {
+        emit_resolved_objects: false,
+        ..Settings::default()
+    };
+    let cleaned = mutated(&object, cluster(), &settings);
+    assert_eq!(cleaned, deployment(good_annotations()));
+}
+
+#[test]
+fn an_existing_target_owns_its_backup_configuration() {
+    let mut object = deployment(good_annotations());
+    object["metadata"]["uid"] = json!("4f1c");
+    let items = resolved_items(&mutated(&object, cluster(), &Settings::default()));
+    assert_eq!(
+        items[1]["metadata"]["ownerReferences"],
+        json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "4f1c", "controller": true, "blockOwnerDeletion": true}])
+    );
+    assert_eq!(items[1]["metadata"].get("annotations"), None);
+    assert_eq!(
+        items[0]["metadata"].get("ownerReferences"),
+        None,
+        "the Repository outlives the target"
+    );
+}
+
+#[test]
 fn objects_without_the_trigger_cause_no_lookup() {
     for object in [
         deployment(json!({})),
