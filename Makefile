@@ -3,11 +3,20 @@ SOURCE_FILES := $(shell find src -type f -name '*.rs') Cargo.toml Cargo.lock
 WASM_TARGET := wasm32-wasip1
 WASM := target/$(WASM_TARGET)/release/backup_blueprint_policy.wasm
 KWCTL ?= kwctl
+WASM_OPT ?= wasm-opt
+# The features rustc enables for wasm32-wasip1; wasmtime (policy-server) supports them all.
+WASM_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+	--enable-mutable-globals --enable-reference-types --enable-multivalue
 
+# Size-optimised with binaryen's wasm-opt when it is installed (.ci/run installs it).
 policy.wasm: $(SOURCE_FILES)
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	cargo build --target $(WASM_TARGET) --release
-	cp $(WASM) policy.wasm
+	@if command -v $(WASM_OPT) >/dev/null; then \
+	  echo "$(WASM_OPT) -Oz $(WASM) -o policy.wasm"; $(WASM_OPT) -Oz $(WASM_FEATURES) $(WASM) -o policy.wasm; \
+	else \
+	  echo "wasm-opt not found (Debian: binaryen): policy.wasm is not size-optimised"; cp $(WASM) policy.wasm; \
+	fi
 
 # Embeds metadata.yml and this README as the policy's usage (needs kwctl).
 annotated-policy.wasm: policy.wasm metadata.yml README.md
@@ -44,3 +53,42 @@ test: fmt-check lint unit-tests
 clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm
+
+# --- The compiled policy end to end (e2e-tests/, its own Cargo package) ---
+E2E_DIR := e2e-tests
+POLICY_RUN := $(E2E_DIR)/target/debug/policy-run
+EXAMPLES := deployment-good deployment-broken postgres
+# policy-run keeps the compiled policy here (compiling it takes seconds).
+POLICY_RUN_CACHE := $(E2E_DIR)/target/policy-cache
+
+# The wasm scenarios and conformance cases through the freshly built policy.wasm.
+.PHONY: e2e-tests
+e2e-tests: policy.wasm
+	cd $(E2E_DIR) && cargo test
+
+.PHONY: e2e-lint
+e2e-lint:
+	cd $(E2E_DIR) && cargo fmt -- --check && cargo clippy --all-targets -- -D warnings
+
+# The same scenarios through `kwctl run` (skipped without kwctl). policy-run is built the way
+# `cargo test` builds it (with the test features), so that it is not rebuilt after e2e-tests.
+.PHONY: e2e-bats
+e2e-bats: policy.wasm
+	cd $(E2E_DIR) && cargo test --no-run --quiet
+	@if command -v bats >/dev/null; then bats $(E2E_DIR); else echo "bats is not installed: skipping $(E2E_DIR)/*.bats"; fi
+
+.PHONY: policy-run
+policy-run:
+	cd $(E2E_DIR) && cargo build --bin policy-run
+
+# Shows what the policy does to each example: the README's first command.
+.PHONY: run
+run: policy.wasm policy-run
+	@for example in $(EXAMPLES); do \
+	  echo "== policy-run --cluster examples/cluster.yaml --object examples/$$example.yaml --pretty"; \
+	  POLICY_RUN_CACHE_DIR=$(POLICY_RUN_CACHE) $(POLICY_RUN) --cluster examples/cluster.yaml \
+	    --object examples/$$example.yaml --pretty || exit 1; \
+	  echo; \
+	done
+
+test: e2e-lint e2e-tests e2e-bats

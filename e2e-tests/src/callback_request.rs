@@ -107,9 +107,7 @@ impl CallbackRequest {
     pub fn from_payload(operation: &str, payload: &[u8]) -> Option<Result<Self, serde_json::Error>> {
         let parsed = match operation {
             "get_resource" => serde_json::from_slice::<GetResourcePayload>(payload).map(Self::from),
-            "list_resources_by_namespace" => {
-                serde_json::from_slice::<ListByNamespacePayload>(payload).map(Self::from)
-            }
+            "list_resources_by_namespace" => serde_json::from_slice::<ListByNamespacePayload>(payload).map(Self::from),
             "list_resources_all" => serde_json::from_slice::<ListAllPayload>(payload).map(Self::from),
             "can_i" => serde_json::from_slice::<CanIPayload>(payload).map(Self::from),
             _ => return None,
@@ -246,7 +244,14 @@ mod tests {
     fn a_payload_without_field_masks_means_none() {
         let payload = br#"{"api_version":"stash.appscode.com/v1beta1","kind":"BackupBlueprint","name":"b","namespace":null,"disable_cache":false}"#;
         let parsed = CallbackRequest::from_payload("get_resource", payload).unwrap().unwrap();
-        assert!(matches!(parsed, CallbackRequest::KubernetesGetResource { field_masks: None, namespace: None, .. }));
+        assert!(matches!(
+            parsed,
+            CallbackRequest::KubernetesGetResource {
+                field_masks: None,
+                namespace: None,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -276,7 +281,10 @@ mod tests {
     fn can_i_builds_the_subject_access_review() {
         let payload = br#"{"subject_access_review":{"groups":null,"resource_attributes":{"group":null,"name":null,"namespace":"demo","resource":"secrets","subresource":null,"verb":"get","version":null},"user":"alice"},"disable_cache":false}"#;
         let parsed = CallbackRequest::from_payload("can_i", payload).unwrap().unwrap();
-        let CallbackRequest::KubernetesCanI { subject_access_review, .. } = parsed else {
+        let CallbackRequest::KubernetesCanI {
+            subject_access_review, ..
+        } = parsed
+        else {
             panic!("not a can_i request");
         };
         assert_eq!(

@@ -41,7 +41,8 @@ impl Cluster {
     /// Reads a multi-document YAML (or JSON) file of objects; `kind: List` documents are
     /// expanded.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read cluster file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read cluster file {}", path.display()))?;
         Self::from_yaml(&text).with_context(|| format!("malformed cluster file {}", path.display()))
     }
 
@@ -50,7 +51,9 @@ impl Cluster {
         let mut cluster = Self::default();
         for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
             let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
-            cluster.add_document(value).with_context(|| format!("document {}", index + 1))?;
+            cluster
+                .add_document(value)
+                .with_context(|| format!("document {}", index + 1))?;
         }
         Ok(cluster)
     }
@@ -59,7 +62,12 @@ impl Cluster {
     pub fn add_document(&mut self, document: Value) -> Result<()> {
         match document {
             Value::Null => Ok(()),
-            Value::Object(ref map) if map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => {
+            Value::Object(ref map)
+                if map
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List")) =>
+            {
                 let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
                 items.into_iter().try_for_each(|item| self.add_object(item))
             }
@@ -69,8 +77,16 @@ impl Cluster {
 
     /// Adds one object; it needs `apiVersion`, `kind` and `metadata.name`.
     pub fn add_object(&mut self, object: Value) -> Result<()> {
-        for (pointer, what) in [("/apiVersion", "apiVersion"), ("/kind", "kind"), ("/metadata/name", "metadata.name")] {
-            if object.pointer(pointer).and_then(Value::as_str).is_none_or(str::is_empty) {
+        for (pointer, what) in [
+            ("/apiVersion", "apiVersion"),
+            ("/kind", "kind"),
+            ("/metadata/name", "metadata.name"),
+        ] {
+            if object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 bail!("an object without {what}: {}", compact(&object));
             }
         }
@@ -93,18 +109,35 @@ impl Cluster {
         CLUSTER_SCOPED_KINDS.contains(&kind) || self.of_type(api_version, kind).any(|o| namespace_of(o).is_none())
     }
 
-    fn get_resource(&self, api_version: &str, kind: &str, name: &str, namespace: Option<&str>) -> Result<Value, String> {
+    fn get_resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Value, String> {
         let cluster_scoped = self.is_cluster_scoped(api_version, kind);
         if !cluster_scoped && namespace.is_none() {
-            return Err(format!("Resource {api_version}/{kind} is namespaced, but no namespace was provided"));
+            return Err(format!(
+                "Resource {api_version}/{kind} is namespaced, but no namespace was provided"
+            ));
         }
         self.of_type(api_version, kind)
             .find(|o| o["metadata"]["name"] == name && (cluster_scoped || namespace_of(o) == namespace))
             .cloned()
-            .ok_or_else(|| format!("Cannot find {api_version}/{kind} named '{name}' inside of namespace '{namespace:?}'"))
+            .ok_or_else(|| {
+                format!("Cannot find {api_version}/{kind} named '{name}' inside of namespace '{namespace:?}'")
+            })
     }
 
-    fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>, labels: Option<&str>, fields: Option<&str>) -> Result<Vec<Value>, String> {
+    fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        fields: Option<&str>,
+    ) -> Result<Vec<Value>, String> {
         if namespace.is_some() && self.is_cluster_scoped(api_version, kind) {
             return Err(format!(
                 "resource {api_version}/{kind} is cluster wide. Cannot search for it inside of a namespace"
@@ -135,27 +168,66 @@ impl Cluster {
 impl KubernetesBackend for Cluster {
     fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
         let answer = match request {
-            CallbackRequest::KubernetesGetResource { api_version, kind, name, namespace, field_masks, .. } => {
+            CallbackRequest::KubernetesGetResource {
+                api_version,
+                kind,
+                name,
+                namespace,
+                field_masks,
+                ..
+            } => {
                 let mut object = self.get_resource(api_version, kind, name, namespace.as_deref())?;
                 mask_object(&mut object, field_masks.as_ref());
                 object
             }
-            CallbackRequest::KubernetesListResourceNamespace { api_version, kind, namespace, label_selector, field_selector, field_masks } => {
-                let items = self.list(api_version, kind, Some(namespace), label_selector.as_deref(), field_selector.as_deref())?;
+            CallbackRequest::KubernetesListResourceNamespace {
+                api_version,
+                kind,
+                namespace,
+                label_selector,
+                field_selector,
+                field_masks,
+            } => {
+                let items = self.list(
+                    api_version,
+                    kind,
+                    Some(namespace),
+                    label_selector.as_deref(),
+                    field_selector.as_deref(),
+                )?;
                 object_list(api_version, kind, items, field_masks.as_ref())
             }
-            CallbackRequest::KubernetesListResourceAll { api_version, kind, label_selector, field_selector, field_masks } => {
-                let items = self.list(api_version, kind, None, label_selector.as_deref(), field_selector.as_deref())?;
+            CallbackRequest::KubernetesListResourceAll {
+                api_version,
+                kind,
+                label_selector,
+                field_selector,
+                field_masks,
+            } => {
+                let items = self.list(
+                    api_version,
+                    kind,
+                    None,
+                    label_selector.as_deref(),
+                    field_selector.as_deref(),
+                )?;
                 object_list(api_version, kind, items, field_masks.as_ref())
             }
-            CallbackRequest::KubernetesCanI { subject_access_review, .. } => self.can_i(subject_access_review),
+            CallbackRequest::KubernetesCanI {
+                subject_access_review, ..
+            } => self.can_i(subject_access_review),
         };
         serde_json::to_vec(&answer).map_err(|e| format!("error serializing payload: {e:?}"))
     }
 }
 
 /// The `<Kind>List` policy-server returns for the list capabilities.
-fn object_list(api_version: &str, kind: &str, mut items: Vec<Value>, masks: Option<&std::collections::BTreeSet<String>>) -> Value {
+fn object_list(
+    api_version: &str,
+    kind: &str,
+    mut items: Vec<Value>,
+    masks: Option<&std::collections::BTreeSet<String>>,
+) -> Value {
     items.iter_mut().for_each(|item| mask_object(item, masks));
     json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": {}, "items": items})
 }
@@ -166,7 +238,11 @@ fn namespace_of(object: &Value) -> Option<&str> {
 
 fn compact(value: &Value) -> String {
     let text = value.to_string();
-    if text.len() > 120 { format!("{}…", &text[..text.floor_char_boundary(120)]) } else { text }
+    if text.len() > 120 {
+        format!("{}…", &text[..text.floor_char_boundary(120)])
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +285,13 @@ items:
         Cluster::from_yaml(CLUSTER).unwrap()
     }
 
-    fn get(name: &str, kind: &str, api_version: &str, namespace: Option<&str>, masks: Option<&[&str]>) -> Result<Value, String> {
+    fn get(
+        name: &str,
+        kind: &str,
+        api_version: &str,
+        namespace: Option<&str>,
+        masks: Option<&[&str]>,
+    ) -> Result<Value, String> {
         let request = CallbackRequest::KubernetesGetResource {
             api_version: api_version.into(),
             kind: kind.into(),
@@ -218,7 +300,9 @@ items:
             disable_cache: false,
             field_masks: masks.map(|m| m.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>()),
         };
-        cluster().answer(&request).map(|bytes| serde_json::from_slice(&bytes).unwrap())
+        cluster()
+            .answer(&request)
+            .map(|bytes| serde_json::from_slice(&bytes).unwrap())
     }
 
     #[test]
@@ -228,7 +312,14 @@ items:
 
     #[test]
     fn gets_a_cluster_scoped_object_by_name() {
-        let blueprint = get("gcs-blueprint", "BackupBlueprint", "stash.appscode.com/v1beta1", None, None).unwrap();
+        let blueprint = get(
+            "gcs-blueprint",
+            "BackupBlueprint",
+            "stash.appscode.com/v1beta1",
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(blueprint["spec"]["backend"]["storageSecretName"], "gcs-secret");
     }
 
@@ -288,7 +379,10 @@ items:
 
     #[test]
     fn can_i_without_a_matching_review_is_not_allowed() {
-        let request = CallbackRequest::KubernetesCanI { subject_access_review: json!({"spec": {"user": "u"}}), disable_cache: false };
+        let request = CallbackRequest::KubernetesCanI {
+            subject_access_review: json!({"spec": {"user": "u"}}),
+            disable_cache: false,
+        };
         let status: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
         assert_eq!(status["allowed"], false);
     }
@@ -296,7 +390,10 @@ items:
     #[test]
     fn objects_need_kind_and_name() {
         let err = Cluster::from_yaml("apiVersion: v1\nkind: Secret\nmetadata: {}\n").unwrap_err();
-        assert!(format!("{err:#}").contains("an object without metadata.name"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("an object without metadata.name"),
+            "{err:#}"
+        );
         assert!(Cluster::from_yaml("key: [unclosed").is_err());
     }
 }

@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn keeps_only_named_leaves() {
-        assert_eq!(pruned(json!({"a": {"b": 1, "c": 2}, "d": 3}), &["a.b", "d"]), json!({"a": {"b": 1}, "d": 3}));
+        assert_eq!(
+            pruned(json!({"a": {"b": 1, "c": 2}, "d": 3}), &["a.b", "d"]),
+            json!({"a": {"b": 1}, "d": 3})
+        );
     }
 
     #[test]
@@ -107,13 +110,19 @@ mod tests {
     #[test]
     fn a_path_to_an_object_keeps_all_below() {
         let value = json!({"user": {"name": "A", "meta": {"id": 1}}, "other": 1});
-        assert_eq!(pruned(value, &["user"]), json!({"user": {"name": "A", "meta": {"id": 1}}}));
+        assert_eq!(
+            pruned(value, &["user"]),
+            json!({"user": {"name": "A", "meta": {"id": 1}}})
+        );
     }
 
     #[test]
     fn a_deeper_path_wins_over_a_terminal_one() {
         // policy-evaluator's quirk: "a" is terminal but has children, so only "a.b" survives.
-        assert_eq!(pruned(json!({"a": {"b": 1, "c": 2}}), &["a", "a.b"]), json!({"a": {"b": 1}}));
+        assert_eq!(
+            pruned(json!({"a": {"b": 1, "c": 2}}), &["a", "a.b"]),
+            json!({"a": {"b": 1}})
+        );
     }
 
     #[test]
@@ -135,7 +144,10 @@ mod tests {
         let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "image": "i"}], "nodeName": "n"}, "status": {}});
         mask_object(&mut pod, Some(&BTreeSet::from(["spec.containers.image".to_string()])));
-        assert_eq!(pod, json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"image": "i"}]}}));
+        assert_eq!(
+            pod,
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"image": "i"}]}})
+        );
     }
 
     #[test]

@@ -5,7 +5,18 @@
 use serde_json::Value;
 
 use crate::callback_request::CallbackRequest;
-use crate::metadata::{AllowList, access_denied_message};
+use crate::metadata::{AllowList, access_denied_message, capability_denied_message};
+
+/// policy-server's capabilities that need the network.
+const OFFLINE_CAPABILITIES: [&str; 7] = [
+    "oci/v1/verify",
+    "oci/v2/verify",
+    "oci/v1/manifest_digest",
+    "oci/v1/oci_manifest",
+    "oci/v1/oci_manifest_config",
+    "net/v1/dns_lookup_host",
+    "crypto/v1/is_certificate_trusted",
+];
 
 /// Answers the Kubernetes capabilities: a cluster file, a replayed session, a recorder.
 pub trait KubernetesBackend {
@@ -61,7 +72,12 @@ pub struct Host {
 
 impl Host {
     pub fn new(backend: Box<dyn KubernetesBackend>, allow_list: AllowList) -> Self {
-        Self { backend, allow_list, logs: Vec::new(), echo_logs: false }
+        Self {
+            backend,
+            allow_list,
+            logs: Vec::new(),
+            echo_logs: false,
+        }
     }
 
     /// Print each policy log line on stderr as it arrives.
@@ -93,11 +109,24 @@ impl Host {
             }
             "tracing" => Err(format!("unknown operation: {operation}")),
             "kubernetes" => self.kubernetes(operation, payload),
-            "oci" | "net" | "crypto" => Err(format!(
-                "Callback evaluation failure: {namespace}/{operation} is not available offline (policy-run answers only the kubernetes capabilities)"
-            )),
+            "oci" | "net" | "crypto" => Err(self.offline_capability(namespace, operation)),
             _ => Err(format!("unknown namespace: {namespace}")),
         }
+    }
+
+    /// The OCI, network and crypto capabilities exist in policy-server but need the network:
+    /// policy-run fails them after the same checks.
+    fn offline_capability(&self, namespace: &str, operation: &str) -> String {
+        let capability = format!("{namespace}/{operation}");
+        if !OFFLINE_CAPABILITIES.contains(&capability.as_str()) {
+            return format!("unknown operation: {operation}");
+        }
+        if !self.allow_list.allows_capability(&capability) {
+            return capability_denied_message(&capability);
+        }
+        format!(
+            "Callback evaluation failure: {capability} is not available offline (policy-run answers the kubernetes capabilities only)"
+        )
     }
 
     fn kubernetes(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
@@ -105,6 +134,10 @@ impl Host {
             None => return Err(format!("unknown operation: {operation}")),
             Some(parsed) => parsed.map_err(|e| e.to_string())?,
         };
+        let capability = format!("kubernetes/{operation}");
+        if !self.allow_list.allows_capability(&capability) {
+            return Err(capability_denied_message(&capability));
+        }
         if let Some((api_version, kind)) = request.resource_type()
             && !self.allow_list.allows(api_version, kind)
         {
@@ -160,7 +193,10 @@ mod tests {
     }
 
     fn host(answer: Result<Vec<u8>, String>) -> Host {
-        let allow = AllowList::new(vec![ContextAwareResource { api_version: "v1".into(), kind: "Secret".into() }]);
+        let allow = AllowList::new(vec![ContextAwareResource {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+        }]);
         Host::new(Box::new(Fixed(answer)), allow)
     }
 
@@ -169,35 +205,94 @@ mod tests {
     #[test]
     fn unknown_binding_namespace_and_operation_fail_like_policy_server() {
         let mut h = host(Ok(vec![]));
-        assert_eq!(h.call("other", "kubernetes", "get_resource", SECRET).unwrap_err(), "unknown binding: other");
-        assert_eq!(h.call("kubewarden", "storage", "x", b"").unwrap_err(), "unknown namespace: storage");
-        assert_eq!(h.call("kubewarden", "kubernetes", "delete", b"{}").unwrap_err(), "unknown operation: delete");
-        assert_eq!(h.call("kubewarden", "tracing", "trace", b"").unwrap_err(), "unknown operation: trace");
+        assert_eq!(
+            h.call("other", "kubernetes", "get_resource", SECRET).unwrap_err(),
+            "unknown binding: other"
+        );
+        assert_eq!(
+            h.call("kubewarden", "storage", "x", b"").unwrap_err(),
+            "unknown namespace: storage"
+        );
+        assert_eq!(
+            h.call("kubewarden", "kubernetes", "delete", b"{}").unwrap_err(),
+            "unknown operation: delete"
+        );
+        assert_eq!(
+            h.call("kubewarden", "tracing", "trace", b"").unwrap_err(),
+            "unknown operation: trace"
+        );
+    }
+
+    #[test]
+    fn network_capabilities_fail_offline() {
+        let mut h = host(Ok(vec![]));
+        let err = h
+            .call("kubewarden", "net", "v1/dns_lookup_host", b"\"example.com\"")
+            .unwrap_err();
+        assert!(
+            err.starts_with("Callback evaluation failure: net/v1/dns_lookup_host is not available offline"),
+            "{err}"
+        );
+        assert_eq!(
+            h.call("kubewarden", "oci", "v9/x", b"").unwrap_err(),
+            "unknown operation: v9/x"
+        );
     }
 
     #[test]
     fn allowed_requests_reach_the_backend() {
-        assert_eq!(host(Ok(b"{}".to_vec())).call("kubewarden", "kubernetes", "get_resource", SECRET).unwrap(), b"{}");
+        assert_eq!(
+            host(Ok(b"{}".to_vec()))
+                .call("kubewarden", "kubernetes", "get_resource", SECRET)
+                .unwrap(),
+            b"{}"
+        );
     }
 
     #[test]
     fn backend_errors_are_wrapped_as_callback_failures() {
-        let err = host(Err("Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'".into()))
-            .call("kubewarden", "kubernetes", "get_resource", SECRET)
-            .unwrap_err();
-        assert_eq!(err, "Callback evaluation failure: Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'");
+        let err = host(Err(
+            "Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'".into(),
+        ))
+        .call("kubewarden", "kubernetes", "get_resource", SECRET)
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "Callback evaluation failure: Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'"
+        );
     }
 
     #[test]
     fn resources_outside_the_allow_list_are_denied() {
         let payload = br#"{"api_version":"v1","kind":"ConfigMap","name":"c","namespace":"demo","disable_cache":false}"#;
-        let err = host(Ok(vec![])).call("kubewarden", "kubernetes", "get_resource", payload).unwrap_err();
+        let err = host(Ok(vec![]))
+            .call("kubewarden", "kubernetes", "get_resource", payload)
+            .unwrap_err();
         assert_eq!(err, access_denied_message("v1", "ConfigMap"));
     }
 
     #[test]
+    fn capabilities_outside_the_metadata_are_denied() {
+        let allow = AllowList::new(vec![ContextAwareResource {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+        }])
+        .with_capabilities(vec!["kubernetes/get_resource".into()]);
+        let mut h = Host::new(Box::new(Fixed(Ok(b"[]".to_vec()))), allow);
+        let list = br#"{"api_version":"v1","kind":"Secret","label_selector":null,"field_selector":null}"#;
+        assert_eq!(
+            h.call("kubewarden", "kubernetes", "list_resources_all", list)
+                .unwrap_err(),
+            "Policy has not been granted access to the 'kubernetes/list_resources_all' host capability. The violation has been reported."
+        );
+        assert!(h.call("kubewarden", "kubernetes", "get_resource", SECRET).is_ok());
+    }
+
+    #[test]
     fn malformed_payloads_are_serde_errors() {
-        let err = host(Ok(vec![])).call("kubewarden", "kubernetes", "get_resource", b"{}").unwrap_err();
+        let err = host(Ok(vec![]))
+            .call("kubewarden", "kubernetes", "get_resource", b"{}")
+            .unwrap_err();
         assert!(err.starts_with("missing field `api_version`"), "{err}");
     }
 

@@ -1,5 +1,5 @@
-//! The policy's `metadata.yml`: the `contextAwareResources` allow-list policy-server enforces
-//! on the Kubernetes host capabilities.
+//! The policy's `metadata.yml`: the `contextAwareResources` allow-list and the
+//! `hostCapabilities` patterns policy-server enforces on host calls.
 
 use std::path::{Path, PathBuf};
 
@@ -14,51 +14,113 @@ pub struct ContextAwareResource {
     pub kind: String,
 }
 
-/// The Kubernetes resources a policy has been granted access to.
+/// What a policy has been granted: Kubernetes resources, and host capabilities
+/// (`<namespace>/<operation>` patterns: `*`, `oci/*`, `kubernetes/get_resource`; `None` when
+/// the metadata does not restrict them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AllowList(Vec<ContextAwareResource>);
+pub struct AllowList {
+    resources: Vec<ContextAwareResource>,
+    capabilities: Option<Vec<String>>,
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Metadata {
     #[serde(default)]
     context_aware_resources: Vec<ContextAwareResource>,
+    #[serde(default)]
+    host_capabilities: Option<Vec<String>>,
 }
 
 impl AllowList {
-    /// An allow-list holding exactly these resources.
+    /// An allow-list holding exactly these resources, every host capability allowed.
     pub fn new(resources: Vec<ContextAwareResource>) -> Self {
-        Self(resources)
+        Self {
+            resources,
+            capabilities: None,
+        }
+    }
+
+    /// Restricts the host capabilities to these patterns.
+    pub fn with_capabilities(mut self, patterns: Vec<String>) -> Self {
+        self.capabilities = Some(patterns);
+        self
     }
 
     /// Reads `contextAwareResources` from a metadata.yml file.
     pub fn from_metadata_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read policy metadata {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read policy metadata {}", path.display()))?;
         Self::from_metadata_yaml(&text).with_context(|| format!("malformed policy metadata {}", path.display()))
     }
 
     /// Reads `contextAwareResources` from the text of a metadata.yml.
     pub fn from_metadata_yaml(text: &str) -> Result<Self> {
         let metadata: Metadata = serde_yaml_ng::from_str(text)?;
-        Ok(Self(metadata.context_aware_resources))
+        for pattern in metadata.host_capabilities.iter().flatten() {
+            check_pattern(pattern)?;
+        }
+        Ok(Self {
+            resources: metadata.context_aware_resources,
+            capabilities: metadata.host_capabilities,
+        })
     }
 
     /// True when the policy may read `api_version`/`kind`.
     pub fn allows(&self, api_version: &str, kind: &str) -> bool {
-        self.0.iter().any(|r| r.api_version == api_version && r.kind == kind)
+        self.resources
+            .iter()
+            .any(|r| r.api_version == api_version && r.kind == kind)
+    }
+
+    /// True when the policy may use the host capability `<namespace>/<operation>`.
+    pub fn allows_capability(&self, capability: &str) -> bool {
+        let Some(patterns) = &self.capabilities else {
+            return true;
+        };
+        patterns
+            .iter()
+            .map(|p| p.trim())
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some("") => true,
+                Some(prefix) => capability.starts_with(prefix),
+                None => pattern == capability,
+            })
     }
 
     /// The resources of the list.
     pub fn resources(&self) -> &[ContextAwareResource] {
-        &self.0
+        &self.resources
     }
+}
+
+/// policy-evaluator's pattern rules: not empty; a `*` only as the whole pattern or as the whole
+/// last segment.
+fn check_pattern(pattern: &str) -> anyhow::Result<()> {
+    let trimmed = pattern.trim();
+    if trimmed.is_empty() {
+        anyhow::bail!("hostCapabilities: empty pattern");
+    }
+    if let Some(pos) = trimmed.find('*')
+        && trimmed != "*"
+        && (pos != trimmed.len() - 1 || !trimmed[..pos].ends_with('/'))
+    {
+        anyhow::bail!("hostCapabilities: invalid wildcard in '{pattern}': use '*' or '<prefix>/*'");
+    }
+    Ok(())
 }
 
 /// policy-server's error for a request outside the allow-list.
 pub fn access_denied_message(api_version: &str, kind: &str) -> String {
     format!(
         "Policy has not been granted access to Kubernetes {api_version}/{kind} resources. The violation has been reported."
+    )
+}
+
+/// policy-server's error for a host capability the policy was not granted.
+pub fn capability_denied_message(capability: &str) -> String {
+    format!(
+        "Policy has not been granted access to the '{capability}' host capability. The violation has been reported."
     )
 }
 
@@ -99,6 +161,32 @@ annotations:
         assert!(list.allows("stash.appscode.com/v1beta1", "BackupBlueprint"));
         assert!(!list.allows("v1", "secret"), "kinds are case-sensitive");
         assert!(!list.allows("v1", "ConfigMap"));
+    }
+
+    #[test]
+    fn host_capability_patterns() {
+        let list = AllowList::default().with_capabilities(vec!["kubernetes/get_resource".into(), "oci/*".into()]);
+        assert!(list.allows_capability("kubernetes/get_resource"));
+        assert!(list.allows_capability("oci/v1/verify"));
+        assert!(!list.allows_capability("kubernetes/list_resources_all"));
+        assert!(AllowList::default().allows_capability("net/v1/dns_lookup_host"));
+        assert!(
+            AllowList::default()
+                .with_capabilities(vec!["*".into()])
+                .allows_capability("kubernetes/can_i")
+        );
+        assert!(
+            !AllowList::default()
+                .with_capabilities(vec![])
+                .allows_capability("kubernetes/can_i")
+        );
+        let from_yaml = AllowList::from_metadata_yaml("hostCapabilities: [kubernetes/get_resource]\n").unwrap();
+        assert!(!from_yaml.allows_capability("kubernetes/can_i"));
+        assert!(AllowList::from_metadata_yaml("hostCapabilities: ['oci*']\n").is_err());
+        assert_eq!(
+            capability_denied_message("kubernetes/can_i"),
+            "Policy has not been granted access to the 'kubernetes/can_i' host capability. The violation has been reported."
+        );
     }
 
     #[test]

@@ -16,7 +16,11 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(inner: Box<dyn KubernetesBackend>, destination: PathBuf) -> Self {
-        Self { inner, destination, exchanges: Vec::new() }
+        Self {
+            inner,
+            destination,
+            exchanges: Vec::new(),
+        }
     }
 
     /// The exchanges recorded so far.
@@ -29,8 +33,12 @@ impl KubernetesBackend for Recorder {
     fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
         let answer = self.inner.answer(request);
         let response = match &answer {
-            Ok(payload) => Response::Success { payload: String::from_utf8_lossy(payload).into_owned() },
-            Err(message) => Response::Error { message: message.clone() },
+            Ok(payload) => Response::Success {
+                payload: String::from_utf8_lossy(payload).into_owned(),
+            },
+            Err(message) => Response::Error {
+                message: message.clone(),
+            },
         };
         match request.to_session_yaml() {
             Ok(request) => self.exchanges.push(Exchange { request, response }),
@@ -55,7 +63,8 @@ mod tests {
     fn a_recorded_session_replays_the_same_answers() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("session.yml");
-        let cluster = Cluster::from_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: demo}\n").unwrap();
+        let cluster =
+            Cluster::from_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: demo}\n").unwrap();
         let mut recorder = Recorder::new(Box::new(cluster), out.clone());
         let found = CallbackRequest::KubernetesGetResource {
             api_version: "v1".into(),

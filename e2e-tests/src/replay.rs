@@ -14,7 +14,9 @@ pub struct Replay {
 
 impl Replay {
     pub fn new(exchanges: Vec<Exchange>) -> Self {
-        Self { exchanges: exchanges.into() }
+        Self {
+            exchanges: exchanges.into(),
+        }
     }
 
     /// How many exchanges the policy has not consumed.
@@ -71,7 +73,10 @@ mod tests {
     }
 
     fn exchange(request: &CallbackRequest, response: Response) -> Exchange {
-        Exchange { request: request.to_session_yaml().unwrap(), response }
+        Exchange {
+            request: request.to_session_yaml().unwrap(),
+            response,
+        }
     }
 
     #[test]
@@ -82,12 +87,18 @@ mod tests {
         ]);
         assert_eq!(replay.answer(&get("a", None)).unwrap(), b"A");
         assert_eq!(replay.answer(&get("b", None)).unwrap_err(), "boom");
-        assert_eq!(replay.answer(&get("a", None)).unwrap_err(), "the list of recorded responses is empty");
+        assert_eq!(
+            replay.answer(&get("a", None)).unwrap_err(),
+            "the list of recorded responses is empty"
+        );
     }
 
     #[test]
     fn field_masks_and_cache_flags_must_match_exactly() {
-        let mut replay = Replay::new(vec![exchange(&get("a", Some("metadata.name")), Response::Success { payload: "A".into() })]);
+        let mut replay = Replay::new(vec![exchange(
+            &get("a", Some("metadata.name")),
+            Response::Success { payload: "A".into() },
+        )]);
         let err = replay.answer(&get("a", None)).unwrap_err();
         assert_eq!(
             err,
@@ -99,7 +110,15 @@ mod tests {
         if let CallbackRequest::KubernetesGetResource { disable_cache, .. } = &mut uncached {
             *disable_cache = true;
         }
-        let mut replay = Replay::new(vec![exchange(&get("a", None), Response::Success { payload: "A".into() })]);
-        assert!(replay.answer(&uncached).unwrap_err().starts_with("Replay error: unexpected request."));
+        let mut replay = Replay::new(vec![exchange(
+            &get("a", None),
+            Response::Success { payload: "A".into() },
+        )]);
+        assert!(
+            replay
+                .answer(&uncached)
+                .unwrap_err()
+                .starts_with("Replay error: unexpected request.")
+        );
     }
 }

@@ -53,7 +53,10 @@ fn parse_set(key: &str, rest: &str, selector: &str) -> Result<(String, Vec<Strin
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| format!("invalid selector '{selector}': expected a (value, …) list"))?;
-    Ok((key.trim().to_string(), values.split(',').map(|v| v.trim().to_string()).collect()))
+    Ok((
+        key.trim().to_string(),
+        values.split(',').map(|v| v.trim().to_string()).collect(),
+    ))
 }
 
 fn parse_requirement(part: &str, selector: &str) -> Result<Requirement, String> {
@@ -100,7 +103,9 @@ pub fn fields_match(object: &Value, selector: Option<&str>) -> Result<bool, Stri
     let requirements = parse(selector)?;
     for requirement in &requirements {
         let (Requirement::Equals(key, _) | Requirement::NotEquals(key, _)) = requirement else {
-            return Err(format!("invalid field selector '{selector}': only =, == and != are supported"));
+            return Err(format!(
+                "invalid field selector '{selector}': only =, == and != are supported"
+            ));
         };
         if key != "metadata.name" && key != "metadata.namespace" {
             return Err(format!("field label not supported: {key}"));
@@ -147,7 +152,10 @@ mod tests {
         let o = object();
         assert!(fields_match(&o, Some("metadata.name=n1")).unwrap());
         assert!(!fields_match(&o, Some("metadata.namespace!=demo")).unwrap());
-        assert_eq!(fields_match(&o, Some("spec.x=1")).unwrap_err(), "field label not supported: spec.x");
+        assert_eq!(
+            fields_match(&o, Some("spec.x=1")).unwrap_err(),
+            "field label not supported: spec.x"
+        );
     }
 
     #[test]

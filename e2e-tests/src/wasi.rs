@@ -122,29 +122,37 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
         write_bytes(&mut caller, buf, &random_bytes(len as u32 as usize))
     })?;
     for (sizes, get) in [("environ_sizes_get", "environ_get"), ("args_sizes_get", "args_get")] {
-        linker.func_wrap(MODULE, sizes, |mut caller: Caller<'_, T>, count: i32, size: i32| {
-            match write_u32(&mut caller, count, 0) {
+        linker.func_wrap(
+            MODULE,
+            sizes,
+            |mut caller: Caller<'_, T>, count: i32, size: i32| match write_u32(&mut caller, count, 0) {
                 ERRNO_SUCCESS => write_u32(&mut caller, size, 0),
                 errno => errno,
-            }
-        })?;
+            },
+        )?;
         linker.func_wrap(MODULE, get, |_: Caller<'_, T>, _: i32, _: i32| ERRNO_SUCCESS)?;
     }
-    linker.func_wrap(MODULE, "proc_exit", |_: Caller<'_, T>, code: i32| -> wasmtime::Result<()> {
-        Err(wasmtime::Error::new(GuestExit(code)))
-    })?;
-    linker.func_wrap(MODULE, "clock_time_get", |mut caller: Caller<'_, T>, id: i32, _precision: i64, out: i32| {
-        match clock_now(id) {
+    linker.func_wrap(
+        MODULE,
+        "proc_exit",
+        |_: Caller<'_, T>, code: i32| -> wasmtime::Result<()> { Err(wasmtime::Error::new(GuestExit(code))) },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "clock_time_get",
+        |mut caller: Caller<'_, T>, id: i32, _precision: i64, out: i32| match clock_now(id) {
             Some(now) => write_bytes(&mut caller, out, &now.to_le_bytes()),
             None => ERRNO_INVAL,
-        }
-    })?;
-    linker.func_wrap(MODULE, "clock_res_get", |mut caller: Caller<'_, T>, id: i32, out: i32| {
-        match clock_now(id) {
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "clock_res_get",
+        |mut caller: Caller<'_, T>, id: i32, out: i32| match clock_now(id) {
             Some(_) => write_bytes(&mut caller, out, &1u64.to_le_bytes()),
             None => ERRNO_INVAL,
-        }
-    })?;
+        },
+    )?;
     linker.func_wrap(MODULE, "sched_yield", || ERRNO_SUCCESS)?;
     // No preopened directories: the guest's std stops looking at the first EBADF.
     linker.func_wrap(MODULE, "fd_prestat_get", |_: Caller<'_, T>, _: i32, _: i32| ERRNO_BADF)?;

@@ -1,0 +1,84 @@
+//! Reading policy-run's input files: single YAML/JSON documents (objects, requests, settings).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Reads a file holding exactly one YAML (or JSON) document.
+pub fn read_document(path: &Path, what: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    parse_document(&text).with_context(|| format!("malformed {what} {}", path.display()))
+}
+
+/// Parses exactly one YAML (or JSON) document.
+pub fn parse_document(text: &str) -> Result<Value> {
+    let mut documents = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let value = Value::deserialize(document)?;
+        if !value.is_null() {
+            documents.push(value);
+        }
+    }
+    match documents.len() {
+        1 => Ok(documents.remove(0)),
+        0 => bail!("the file is empty"),
+        n => bail!("expected one document, found {n}"),
+    }
+}
+
+/// Settings must be a mapping; an empty file or `null` means no settings (`{}`).
+pub fn settings_value(value: Value) -> Result<Value> {
+    match value {
+        Value::Null => Ok(Value::Object(Default::default())),
+        Value::Object(_) => Ok(value),
+        other => bail!("settings must be a mapping, got {other}"),
+    }
+}
+
+/// Reads a settings file (YAML or JSON); an empty file means no settings.
+pub fn read_settings(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read settings {}", path.display()))?;
+    if text.trim().is_empty() {
+        return settings_value(Value::Null);
+    }
+    parse_document(&text)
+        .and_then(settings_value)
+        .with_context(|| format!("malformed settings {}", path.display()))
+}
+
+/// Parses `--settings-json`.
+pub fn parse_settings_json(text: &str) -> Result<Value> {
+    let value = serde_json::from_str(text).context("malformed --settings-json")?;
+    settings_value(value).context("malformed --settings-json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_document_only() {
+        assert_eq!(parse_document("---\na: 1\n").unwrap(), json!({"a": 1}));
+        assert_eq!(parse_document("{\"a\": 1}").unwrap(), json!({"a": 1}));
+        assert_eq!(
+            parse_document("a: 1\n---\nb: 2\n").unwrap_err().to_string(),
+            "expected one document, found 2"
+        );
+        assert_eq!(parse_document("").unwrap_err().to_string(), "the file is empty");
+        assert!(parse_document("a: [").is_err());
+    }
+
+    #[test]
+    fn settings_are_a_mapping() {
+        assert_eq!(
+            parse_settings_json("{\"onLookupError\":\"accept\"}").unwrap(),
+            json!({"onLookupError": "accept"})
+        );
+        assert_eq!(parse_settings_json("null").unwrap(), json!({}));
+        assert!(parse_settings_json("[1]").is_err());
+        assert!(parse_settings_json("{").is_err());
+    }
+}

@@ -1,0 +1,270 @@
+//! The `policy-run` binary: kwctl's output shape, the host sources, the examples, and clear
+//! failures for bad arguments and files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{policy_path, repo_root, scenarios_dir};
+
+fn policy_run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policy-run"))
+        .args(["--policy", policy_path().to_str().unwrap(), "--quiet"])
+        .args(args)
+        .env(
+            "POLICY_RUN_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("policy-cache"),
+        )
+        .current_dir(repo_root())
+        .output()
+        .expect("policy-run starts")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn scenario_file(scenario: &str, file: &str) -> String {
+    scenarios_dir().join(scenario).join(file).to_string_lossy().into_owned()
+}
+
+fn cluster() -> String {
+    scenarios_dir().join("cluster.yaml").to_string_lossy().into_owned()
+}
+
+/// Runs and expects success; returns stdout.
+fn evaluated(args: &[&str]) -> String {
+    let output = policy_run(args);
+    assert!(
+        output.status.success(),
+        "policy-run {args:?} failed:\n{}",
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Runs and expects a failure with this exit code; returns stderr.
+fn failed(args: &[&str], code: i32) -> String {
+    let output = policy_run(args);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "policy-run {args:?}:\n{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty(), "nothing on stdout when it fails");
+    stderr(&output)
+}
+
+#[test]
+fn prints_the_admission_response_like_kwctl() {
+    let out = evaluated(&[
+        "--object",
+        &scenario_file("deployment", "object.yaml"),
+        "--cluster",
+        &cluster(),
+    ]);
+    assert!(
+        out.starts_with(r#"{"uid":"policy-run-web","allowed":true,"patchType":"JSONPatch","patch":""#),
+        "{out}"
+    );
+    assert!(out.ends_with("\"auditAnnotations\":null,\"warnings\":null}\n"), "{out}");
+    assert_eq!(out.lines().count(), 1, "compact JSON on one line");
+
+    let out = evaluated(&[
+        "--object",
+        &scenario_file("reject-volumes", "object.yaml"),
+        "--cluster",
+        &cluster(),
+    ]);
+    assert!(out.starts_with(
+        r#"{"uid":"policy-run-web","allowed":false,"status":{"message":"Deployment demo/web: auto-backup"#
+    ));
+}
+
+#[test]
+fn a_saved_request_gives_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let review = dir.path().join("review.json");
+    let object = scenario_file("kubedb-postgres", "object.yaml");
+    let first = evaluated(&[
+        "--object",
+        &object,
+        "--cluster",
+        &cluster(),
+        "--save-request",
+        review.to_str().unwrap(),
+    ]);
+    let again = evaluated(&["--request", review.to_str().unwrap(), "--cluster", &cluster()]);
+    assert_eq!(first, again);
+}
+
+#[test]
+fn a_recorded_session_replays_to_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session.yml");
+    for scenario in ["deployment", "reject-storage-secret"] {
+        let object = scenario_file(scenario, "object.yaml");
+        let recorded = evaluated(&[
+            "--object",
+            &object,
+            "--cluster",
+            &cluster(),
+            "--record",
+            session.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&session).unwrap();
+        assert!(
+            text.starts_with("- type: Exchange\n  request: |\n    !KubernetesGetResource\n"),
+            "{text}"
+        );
+        let replayed = evaluated(&["--object", &object, "--replay", session.to_str().unwrap()]);
+        assert_eq!(recorded, replayed, "{scenario}");
+    }
+}
+
+#[test]
+fn replay_errors_reach_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.yml");
+    std::fs::write(&empty, "[]\n").unwrap();
+    let object = scenario_file("deployment", "object.yaml");
+    let out = evaluated(&["--object", &object, "--replay", empty.to_str().unwrap()]);
+    assert!(out.contains("the list of recorded responses is empty"), "{out}");
+
+    let other = scenario_file("host-error-reject", "session.yml");
+    let object = scenario_file("reject-blueprint-not-found", "object.yaml");
+    let out = evaluated(&["--object", &object, "--replay", &other]);
+    assert!(
+        out.contains("Replay error: unexpected request. Was expecting KubernetesGetResource"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pretty_shows_the_examples_for_a_person() {
+    let examples = repo_root().join("examples");
+    let run = |file: &str| {
+        let object = examples.join(file).to_string_lossy().into_owned();
+        let cluster = examples.join("cluster.yaml").to_string_lossy().into_owned();
+        evaluated(&["--object", &object, "--cluster", &cluster, "--pretty"])
+    };
+    let good = run("deployment-good.yaml");
+    assert!(
+        good.starts_with("ACCEPTED (mutated): CREATE Deployment demo/shop\n"),
+        "{good}"
+    );
+    assert!(
+        good.contains("\n---\napiVersion: stash.appscode.com/v1alpha1\nkind: Repository\n"),
+        "{good}"
+    );
+    assert!(
+        good.contains("\n---\napiVersion: stash.appscode.com/v1beta1\nkind: BackupConfiguration\n"),
+        "{good}"
+    );
+    let broken = run("deployment-broken.yaml");
+    assert!(
+        broken.starts_with("REJECTED: CREATE Deployment staging/shop\n\nmessage:\n  Deployment staging/shop:"),
+        "{broken}"
+    );
+    assert!(
+        broken.contains("volume 'shop-data' is not in the pod template's volumes"),
+        "{broken}"
+    );
+    let postgres = run("postgres.yaml");
+    assert!(
+        postgres.starts_with("ACCEPTED (mutated): CREATE Postgres demo/orders-db\n"),
+        "{postgres}"
+    );
+    assert!(
+        postgres.contains("    kind: AppBinding\n      name: orders-db\n"),
+        "{postgres}"
+    );
+}
+
+#[test]
+fn invalid_settings_fail_with_kwctls_message() {
+    let object = scenario_file("deployment", "object.yaml");
+    let err = failed(
+        &[
+            "--object",
+            &object,
+            "--settings",
+            &scenario_file("invalid-settings", "settings.yaml"),
+        ],
+        1,
+    );
+    assert_eq!(
+        err,
+        "Error: Provided settings are not valid: \"invalid settings: unknown variant `maybe`, expected one of `reject`, \
+         `warn`, `skip`\"\n"
+    );
+    let err = failed(&["--object", &object, "--settings-json", "{\"onLookupError\":"], 1);
+    assert!(
+        err.starts_with("Error: malformed --settings-json: EOF while parsing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_arguments_and_files_fail_clearly() {
+    let err = failed(&[], 2);
+    assert!(err.contains("--request <FILE>") && err.contains("Usage:"), "{err}");
+    let err = failed(&["--object", "nope.yaml"], 1);
+    assert!(
+        err.starts_with("Error: cannot read object nope.yaml: No such file or directory"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let bad_yaml = write("bad.yaml", "metadata: [unclosed\n");
+    let err = failed(&["--object", bad_yaml.to_str().unwrap()], 1);
+    assert!(
+        err.starts_with(&format!("Error: malformed object {}: ", bad_yaml.display())),
+        "{err}"
+    );
+    let nameless = write("nameless.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n");
+    let err = failed(&["--object", nameless.to_str().unwrap()], 1);
+    assert!(err.ends_with("the object has no metadata.name\n"), "{err}");
+    let not_a_request = write("request.json", "{\"hello\": 1}");
+    let err = failed(&["--request", not_a_request.to_str().unwrap()], 1);
+    assert!(
+        err.contains("not an AdmissionRequest or AdmissionReview: missing field `uid`"),
+        "{err}"
+    );
+    let bad_session = write("session.yml", "- type: Exchange\n");
+    let err = failed(
+        &[
+            "--object",
+            &scenario_file("deployment", "object.yaml"),
+            "--replay",
+            bad_session.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(err.starts_with("Error: malformed host capabilities session"), "{err}");
+    let object = scenario_file("deployment", "object.yaml");
+    let err = failed(&["--object", &object, "--cluster", bad_yaml.to_str().unwrap()], 1);
+    assert!(err.starts_with("Error: malformed cluster file"), "{err}");
+    let output = Command::new(env!("CARGO_BIN_EXE_policy-run"))
+        .args(["--policy", "missing.wasm", "--object", &object])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("Error: cannot read policy missing.wasm"),
+        "{}",
+        stderr(&output)
+    );
+}
