@@ -9,17 +9,6 @@ use backup_blueprint_policy::policy::{Admission, Outcome, evaluate};
 use backup_blueprint_policy::settings::Settings;
 use serde_json::Value;
 
-/// Metadata the API server sets; never part of what the policy generates.
-const SERVER_SET_METADATA: [&str; 7] = [
-    "creationTimestamp",
-    "finalizers",
-    "generation",
-    "resourceVersion",
-    "selfLink",
-    "uid",
-    "ownerReferences",
-];
-
 pub fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -63,36 +52,4 @@ pub fn resolved_items(object: &Value) -> Vec<Value> {
     assert_eq!(list["apiVersion"], "v1");
     assert_eq!(list["kind"], "List");
     list["items"].as_array().expect("items").clone()
-}
-
-/// Where `actual` does not contain `expected`: `status` and server-set metadata are ignored,
-/// and an expected `{}` (a Go zero struct) matches anything.
-pub fn subset_mismatches(expected: &Value, actual: &Value, path: &str) -> Vec<String> {
-    match (expected, actual) {
-        (Value::Object(e), _) if e.is_empty() => Vec::new(),
-        (Value::Object(e), Value::Object(a)) => e
-            .iter()
-            .filter(|(key, _)| !is_ignored(path, key))
-            .flat_map(|(key, value)| {
-                let here = format!("{path}/{key}");
-                match a.get(key) {
-                    Some(actual) => subset_mismatches(value, actual, &here),
-                    None if value.as_object().is_some_and(|o| o.is_empty()) => Vec::new(),
-                    None => vec![format!("{here}: missing, expected {value}")],
-                }
-            })
-            .collect(),
-        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
-            .iter()
-            .zip(a)
-            .enumerate()
-            .flat_map(|(i, (e, a))| subset_mismatches(e, a, &format!("{path}/{i}")))
-            .collect(),
-        _ if expected == actual => Vec::new(),
-        _ => vec![format!("{path}: expected {expected}, got {actual}")],
-    }
-}
-
-fn is_ignored(path: &str, key: &str) -> bool {
-    (path.is_empty() && key == "status") || (path == "/metadata" && SERVER_SET_METADATA.contains(&key))
 }
