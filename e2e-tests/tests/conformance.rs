@@ -43,13 +43,5 @@ fn every_known_deviation_names_an_existing_case() {
 
 #[test]
 fn the_pvc_case_gets_a_controller_owner_reference() {
-    let case = stash_docs::cases(&repo_root())
-        .into_iter()
-        .find(|c| c.name == "pvc-nfs")
-        .expect("the pvc-nfs case");
-    let bc = &emit(&case).unwrap()[1];
-    assert_eq!(
-        bc.pointer("/metadata/ownerReferences").unwrap(),
-        &stash_docs::pvc_case_owner_references()
-    );
+    stash_docs::assert_pvc_case_is_owned_by_its_target(&repo_root(), emit);
 }

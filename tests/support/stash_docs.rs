@@ -158,11 +158,19 @@ pub fn assert_every_deviation_names_a_case(repo_root: &Path) {
 
 /// The pvc-nfs target has a uid: its BackupConfiguration gets a controller ownerReference
 /// with today's flags, not the docs' 2019 ones.
-pub fn pvc_case_owner_references() -> Value {
-    json!([{
-        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": "nfs-pvc",
-        "uid": "7c9dca87-8577-466a-bf2d-2fa7a83f85b7", "controller": true, "blockOwnerDeletion": true
-    }])
+pub fn assert_pvc_case_is_owned_by_its_target(repo_root: &Path, emit: impl Fn(&Case) -> Result<Vec<Value>, String>) {
+    let case = cases(repo_root)
+        .into_iter()
+        .find(|c| c.name == "pvc-nfs")
+        .expect("the pvc-nfs case");
+    let emitted = emit(&case).unwrap();
+    assert_eq!(
+        emitted[1].pointer("/metadata/ownerReferences"),
+        Some(&json!([{
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": "nfs-pvc",
+            "uid": "7c9dca87-8577-466a-bf2d-2fa7a83f85b7", "controller": true, "blockOwnerDeletion": true
+        }]))
+    );
 }
 
 pub fn read_yaml(path: &Path) -> Value {
