@@ -257,7 +257,14 @@ impl<'a> Evaluation<'a> {
         let hint = match error {
             SubstitutionError::Undefined { name, .. } if request.custom_variables.contains_key(name) => return None,
             SubstitutionError::Undefined { name, .. } => undefined_variable_hint(name, self.target),
-            _ => String::new(),
+            SubstitutionError::Malformed { .. } => {
+                "; write a variable as ${NAME} or with an envsubst operator (${NAME:-default}, ${NAME^^}, …), \
+                 and a literal $ as $$"
+                    .to_string()
+            }
+            SubstitutionError::TooDeep { .. } | SubstitutionError::TooLarge { .. } => {
+                "; simplify the blueprint field".to_string()
+            }
         };
         Some(format!("BackupBlueprint '{blueprint}' {}: {error}{hint}", error.path()))
     }

@@ -320,6 +320,29 @@ fn undefined_variables_are_all_reported_with_their_paths() {
 }
 
 #[test]
+fn malformed_expressions_are_reported_with_their_paths() {
+    let bp = blueprint(
+        "gcs-daily",
+        json!({
+            "backend": {"gcs": {"bucket": "b", "prefix": "${TARGET.NAME}"}, "storageSecretName": "gcs-secret"},
+            "schedule": "@daily",
+            "retentionPolicy": {"name": "r", "prune": true},
+            "task": {"name": "${TARGET_NAME"},
+        }),
+    );
+    let fix = "write a variable as ${NAME} or with an envsubst operator (${NAME:-default}, ${NAME^^}, …), and a literal $ as $$";
+    assert_eq!(
+        rejection(&deployment(good_annotations()), vec![bp, secret("demo", "gcs-secret")]),
+        format!(
+            "Deployment demo/web: auto-backup annotations are invalid:\n\
+             - BackupBlueprint 'gcs-daily' spec.backend.gcs.prefix: malformed expression '${{TARGET.NAME}}': \
+             invalid character '.' in variable name; {fix}\n\
+             - BackupBlueprint 'gcs-daily' spec.task.name: malformed expression '${{TARGET_NAME': missing closing '}}'; {fix}"
+        )
+    );
+}
+
+#[test]
 fn custom_variables_resolve_when_allowed() {
     let bp = blueprint(
         "gcs-daily",
