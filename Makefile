@@ -41,10 +41,12 @@ lint:
 unit-tests:
 	cargo test
 
-# Native timings of one evaluation (benches/evaluate.rs).
+# Timings of one evaluation: the native core (benches/evaluate.rs), then policy.wasm under
+# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs).
 .PHONY: bench
-bench:
+bench: policy.wasm
 	cargo bench --bench evaluate
+	cd e2e-tests && cargo bench --bench wasm
 
 .PHONY: test
 test: fmt-check lint unit-tests

@@ -1,0 +1,92 @@
+//! `make bench`: one evaluation of the compiled policy.wasm as policy-server runs it (wasmtime,
+//! waPC, host calls answered from memory), per path that matters. Each evaluation includes the
+//! instantiation, `protocol_version` and `validate_settings`, as `kwctl run` does. A warm-up,
+//! then the median of repeated batches.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use backup_blueprint_policy_e2e::cluster::Cluster;
+use backup_blueprint_policy_e2e::engine::PolicyModule;
+use backup_blueprint_policy_e2e::metadata::AllowList;
+use backup_blueprint_policy_e2e::request::AdmissionRequest;
+use backup_blueprint_policy_e2e::run::Runner;
+use serde_json::{Value, json};
+
+const BATCHES: usize = 9;
+const BATCH_TIME: Duration = Duration::from_millis(300);
+
+fn repo_root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn deployment(annotations: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}],
+                 "volumes": [{"name": "data", "emptyDir": {}}]}}},
+    })
+}
+
+fn bench(runner: &Runner, cluster: &Cluster, name: &str, object: Value) {
+    let request = AdmissionRequest::for_object(object, None, "CREATE", None).expect("a request");
+    let settings = json!({});
+    let run = || {
+        black_box(
+            runner
+                .evaluate(Box::new(cluster.clone()), &request, &settings)
+                .expect("evaluated"),
+        )
+    };
+    run();
+    let mut per_call: Vec<f64> = (0..BATCHES)
+        .map(|_| {
+            let (start, mut calls) = (Instant::now(), 0u32);
+            while start.elapsed() < BATCH_TIME {
+                run();
+                calls += 1;
+            }
+            start.elapsed().as_secs_f64() / f64::from(calls)
+        })
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    println!(
+        "{name:<40} {:>10.1} µs/evaluation (median of {BATCHES})",
+        per_call[BATCHES / 2] * 1e6
+    );
+}
+
+fn main() {
+    let policy = std::env::var_os("POLICY_WASM").map_or_else(|| repo_root().join("policy.wasm"), Into::into);
+    let module = PolicyModule::from_file(&policy).expect("policy.wasm compiles (make policy.wasm)");
+    let allow_list = AllowList::from_metadata_file(&repo_root().join("metadata.yml")).expect("metadata.yml");
+    let runner = Runner::new(module, allow_list);
+    let cluster = Cluster::from_file(&repo_root().join("examples/cluster.yaml")).expect("examples/cluster.yaml");
+    let annotated = json!({
+        "stash.appscode.com/backup-blueprint": "workload-backup",
+        "stash.appscode.com/target-paths": "/data",
+        "stash.appscode.com/volume-mounts": "data:/data",
+    });
+    let broken = json!({
+        "stash.appscode.com/backup-blueprint": "workload-backup,missing",
+        "stash.appscode.com/target-paths": "/data,/var/log",
+        "stash.appscode.com/volume-mounts": "dat:/data",
+        "stash.appscode.com/schedule": "daily",
+    });
+    println!("{}", policy.display());
+    bench(&runner, &cluster, "not annotated", deployment(json!({"team": "a"})));
+    bench(
+        &runner,
+        &cluster,
+        "annotated, accepted and emitted",
+        deployment(annotated),
+    );
+    bench(
+        &runner,
+        &cluster,
+        "annotated, rejected with 5 problems",
+        deployment(broken),
+    );
+}
