@@ -117,30 +117,6 @@ pub fn substitute_tree(value: &Value, vars: &Variables, path: &str) -> Result<Va
     session.finish(output)
 }
 
-/// The names of all variables referenced (including inside defaults), in order of first
-/// appearance, for diagnostics. Never fails; ignores malformed parts.
-pub fn referenced_variables(input: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut parser = Parser { src: input, pos: 0 };
-    while parser.peek().is_some() {
-        if parser.at_escaped_dollar() {
-            parser.pos += 2;
-        } else if parser.at_expr() {
-            let start = parser.pos;
-            match parser.parse_expr(0) {
-                Ok(expr) => expr.collect_names(&mut names),
-                // Rescan the inside: it may hold well-formed expressions.
-                Err(_) => parser.pos = start + 2,
-            }
-        } else {
-            parser.pos += 1;
-        }
-    }
-    let mut seen = HashSet::new();
-    names.retain(|name| seen.insert(name.clone()));
-    names
-}
-
 // ---------------------------------------------------------------------------------------------
 // Syntax tree
 // ---------------------------------------------------------------------------------------------
@@ -218,18 +194,6 @@ impl Op {
             Op::Replace {
                 pattern, replacement, ..
             } => (Some(pattern), replacement.as_ref()),
-        }
-    }
-}
-
-impl Expr {
-    fn collect_names(&self, names: &mut Vec<String>) {
-        names.push(self.name.clone());
-        let (first, second) = self.op.args();
-        for piece in first.into_iter().chain(second).flatten() {
-            if let Piece::Expr(expr) = piece {
-                expr.collect_names(names);
-            }
         }
     }
 }
@@ -1559,8 +1523,6 @@ mod tests {
         for closed in [true, false] {
             let huge = nested_defaults(10_000, closed);
             assert_eq!(substitute_str(&huge, &vars, "p"), Err(vec![too_deep("p")]));
-            let names = if closed { vec!["A".to_owned()] } else { Vec::new() };
-            assert_eq!(referenced_variables(&huge), names);
         }
     }
 
@@ -1630,13 +1592,11 @@ mod tests {
             let len = rng.next() % 40;
             let input: String = (0..len).map(|_| alphabet[rng.next() % alphabet.len()]).collect();
             let _ = substitute_str(&input, &vars, "p");
-            let _ = referenced_variables(&input);
         }
         for _ in 0..2_000 {
             let bytes: Vec<u8> = (0..rng.next() % 64).map(|_| rng.next() as u8).collect();
             let input = String::from_utf8_lossy(&bytes);
             let _ = substitute_str(&input, &vars, "p");
-            let _ = referenced_variables(&input);
         }
     }
 
@@ -1646,13 +1606,11 @@ mod tests {
         let unclosed = format!("${{A:-{}", "${A}".repeat(200_000));
         let errors = substitute_str(&unclosed, &vars, "p").unwrap_err();
         assert!(matches!(&errors[0], SubstitutionError::Malformed { reason, .. } if reason == MISSING_CLOSE));
-        assert_eq!(referenced_variables(&unclosed), vec!["A".to_owned()]);
         let dollars = "$".repeat(1_000_000);
         assert_eq!(substitute_str(&dollars, &vars, "p"), Err(vec![too_large("p")]));
         let bad = "${ ".repeat(300_000);
         let errors = substitute_str(&bad, &vars, "p").unwrap_err();
         assert_eq!(errors.len(), 1, "parsing resumes after the next closing brace");
-        assert!(referenced_variables(&bad).is_empty());
     }
 
     #[test]
@@ -1747,23 +1705,5 @@ mod tests {
         let errors = substitute_tree(&spec, &vars, "spec").unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].path(), "spec.a");
-    }
-
-    #[test]
-    fn referenced_variable_names() {
-        let rows: &[(&str, &[&str])] = &[
-            ("no variables $A $$ $${B}", &[]),
-            ("${A} ${B:-${C}} ${A}", &["A", "B", "C"]),
-            (
-                "${#LEN} ${X:${OFF}:${LEN}} ${Y/${P}/${R}}",
-                &["LEN", "X", "OFF", "Y", "P", "R"],
-            ),
-            ("${F.G} ${H@} ${ok} ${UNCLOSED", &["ok"]),
-            ("${BAD.NAME:-${INNER}}", &["INNER"]),
-            ("$$${A}", &["A"]),
-        ];
-        for (input, names) in rows {
-            assert_eq!(referenced_variables(input), *names, "{input}");
-        }
     }
 }
