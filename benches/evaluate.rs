@@ -2,8 +2,11 @@
 //! (an object that is not ours, an annotated target, a large rejected one). No framework: a
 //! warm-up, then the median of repeated batches.
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use backup_blueprint_policy::lookups::MemoryCluster;
 use backup_blueprint_policy::policy::{Admission, evaluate};
@@ -49,21 +52,7 @@ fn bench(name: &str, object: &str) {
         black_box(evaluate(&admission, &settings, &cluster));
         cluster.calls.borrow_mut().clear();
     };
-    let mut per_call: Vec<f64> = (0..BATCHES)
-        .map(|_| {
-            let (start, mut calls) = (Instant::now(), 0u32);
-            while start.elapsed() < BATCH_TIME {
-                run();
-                calls += 1;
-            }
-            start.elapsed().as_secs_f64() / f64::from(calls)
-        })
-        .collect();
-    per_call.sort_by(f64::total_cmp);
-    println!(
-        "{name:<40} {:>10.2} µs/evaluation (median of {BATCHES})",
-        per_call[BATCHES / 2] * 1e6
-    );
+    timing::report_median(name, BATCHES, BATCH_TIME, run);
 }
 
 fn main() {

@@ -3,9 +3,12 @@
 //! instantiation, `protocol_version` and `validate_settings`, as `kwctl run` does. A warm-up,
 //! then the median of repeated batches.
 
+#[path = "../../benches/support/timing.rs"]
+mod timing;
+
 use std::hint::black_box;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::engine::PolicyModule;
@@ -38,24 +41,9 @@ fn bench(runner: &Runner, cluster: &Cluster, name: &str, object: Value) {
             runner
                 .evaluate(Box::new(cluster.clone()), &request, &settings)
                 .expect("evaluated"),
-        )
+        );
     };
-    run();
-    let mut per_call: Vec<f64> = (0..BATCHES)
-        .map(|_| {
-            let (start, mut calls) = (Instant::now(), 0u32);
-            while start.elapsed() < BATCH_TIME {
-                run();
-                calls += 1;
-            }
-            start.elapsed().as_secs_f64() / f64::from(calls)
-        })
-        .collect();
-    per_call.sort_by(f64::total_cmp);
-    println!(
-        "{name:<40} {:>10.1} µs/evaluation (median of {BATCHES})",
-        per_call[BATCHES / 2] * 1e6
-    );
+    timing::report_median(name, BATCHES, BATCH_TIME, run);
 }
 
 fn main() {
