@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::naming::{is_dns1123_label, is_dns1123_subdomain};
-use crate::report::{AnnotationProblems, shorten};
+use crate::report::{AnnotationProblems, Problem, shorten};
 
 pub const BACKUP_BLUEPRINT: &str = "stash.appscode.com/backup-blueprint";
 pub const TARGET_PATHS: &str = "stash.appscode.com/target-paths";
@@ -15,6 +15,9 @@ pub const VARS_PREFIX: &str = "vars.autobackup.kubewarden.io/";
 pub const RESOLVED: &str = "autobackup.kubewarden.io/resolved";
 /// Written on a generated object whose target has no uid yet (no ownerReference possible).
 pub const OWNER: &str = "autobackup.kubewarden.io/owner";
+/// Written on every generated object: `<apiVersion>/<Kind>/<namespace>/<name>` of its target,
+/// so that an existing object of the same name is known to be ours or not (SPEC §6.9).
+pub const TARGET: &str = "autobackup.kubewarden.io/target";
 
 /// More blueprints than this on one target is an error: it bounds the lookups per request.
 pub const MAX_BLUEPRINTS: usize = 16;
@@ -98,8 +101,9 @@ fn join_and(items: &[&str]) -> String {
 }
 
 /// Parses the annotations of a target that has the trigger. Returns what parsed and the
-/// problem lines of what did not.
-pub fn parse(annotations: &BTreeMap<String, String>, is_workload: bool) -> (BackupAnnotations, Vec<String>) {
+/// problems of what did not. A blueprint list with any problem is left empty: an unusable list
+/// is reported before any lookup, and nothing of it is looked up.
+pub fn parse(annotations: &BTreeMap<String, String>, is_workload: bool) -> (BackupAnnotations, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut parsed = BackupAnnotations {
         schedule: annotations.get(SCHEDULE).cloned(),
@@ -121,23 +125,30 @@ pub fn parse(annotations: &BTreeMap<String, String>, is_workload: bool) -> (Back
     (parsed, problems)
 }
 
-/// Parses the `,`-separated list `value` of annotation `key`, keeping at most `max` entries.
+/// Parses the `,`-separated list `value` of annotation `key`. A list of more than `max`
+/// entries is one problem and is not parsed at all; a list with any problem yields nothing.
 fn parse_list<'a, T>(
     key: &'a str,
     value: &'a str,
     max: usize,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
     parse: fn(&str, &mut AnnotationProblems<'a>) -> Vec<T>,
 ) -> Vec<T> {
     let mut found = AnnotationProblems::new(key);
-    let mut parsed = parse(value, &mut found);
-    if parsed.len() > max {
-        let count = parsed.len();
-        found.push(|| format!("{count} entries listed; at most {max} are allowed on one object"));
-        parsed.truncate(max);
+    let count = value.split(',').count();
+    let parsed = match count > max {
+        true => {
+            found.push(|| format!("{count} entries listed; at most {max} are allowed on one object"));
+            Vec::new()
+        }
+        false => parse(value, &mut found),
+    };
+    let usable = found.is_empty();
+    problems.extend(found.into_problems());
+    match usable {
+        true => parsed,
+        false => Vec::new(),
     }
-    problems.extend(found.into_lines());
-    parsed
 }
 
 fn parse_blueprints(value: &str, problems: &mut AnnotationProblems) -> Vec<String> {
@@ -244,12 +255,15 @@ fn parse_volume_mount(element: &str) -> Result<VolumeMount, String> {
 }
 
 /// The entries whose key starts with `prefix`, keyed by the rest of the key.
-fn prefixed(annotations: &BTreeMap<String, String>, prefix: &str, problems: &mut Vec<String>) -> Vec<(String, String)> {
+fn prefixed(annotations: &BTreeMap<String, String>, prefix: &str, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
     let mut entries = Vec::new();
     for (key, value) in annotations.range(prefix.to_string()..) {
         let Some(rest) = key.strip_prefix(prefix) else { break };
         if rest.is_empty() {
-            problems.push(format!("{key}: the annotation key needs a name after '{prefix}'"));
+            problems.push(Problem::annotation(
+                key,
+                format!("the annotation key needs a name after '{prefix}'"),
+            ));
         } else {
             entries.push((rest.to_string(), value.clone()));
         }
@@ -260,13 +274,14 @@ fn prefixed(annotations: &BTreeMap<String, String>, prefix: &str, problems: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::render;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn problems_of(pairs: &[(&str, &str)]) -> Vec<String> {
-        parse(&map(pairs), true).1
+        render(&parse(&map(pairs), true).1)
     }
 
     #[test]
@@ -317,7 +332,7 @@ mod tests {
             ]),
             true,
         );
-        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(problems, []);
         assert_eq!(parsed.blueprints, ["gcs", "s3"]);
         assert_eq!(parsed.target_paths, ["/data", "/logs/app"]);
         assert_eq!(
@@ -433,14 +448,23 @@ mod tests {
     }
 
     #[test]
-    fn too_many_blueprints_is_an_error() {
-        let names: Vec<String> = (0..20).map(|i| format!("b{i}")).collect();
+    fn too_many_blueprints_is_an_error_and_leaves_no_name_to_look_up() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("b{i}")).collect();
         let (parsed, problems) = parse(&map(&[(BACKUP_BLUEPRINT, &names.join(","))]), false);
-        assert_eq!(parsed.blueprints.len(), MAX_BLUEPRINTS);
+        assert!(parsed.blueprints.is_empty());
         assert_eq!(
-            problems,
-            ["stash.appscode.com/backup-blueprint: 20 entries listed; at most 16 are allowed on one object"]
+            render(&problems),
+            ["stash.appscode.com/backup-blueprint: 20000 entries listed; at most 16 are allowed on one object"]
         );
+    }
+
+    #[test]
+    fn a_blueprint_list_with_any_problem_is_unusable() {
+        for value in ["a,B", "a,a", "a,,b"] {
+            let (parsed, problems) = parse(&map(&[(BACKUP_BLUEPRINT, value)]), false);
+            assert!(parsed.blueprints.is_empty(), "{value}");
+            assert_eq!(problems.len(), 1, "{value}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::annotations::{BackupAnnotations, SCHEDULE, TARGET_PATHS, VOLUME_MOUNTS};
 use crate::cron::validate_schedule;
 use crate::naming::{ObjectNames, is_dns1123_label};
-use crate::report::{list, shorten};
+use crate::report::{Problem, list, shorten};
 use crate::target::Target;
 
 const PROVIDERS: [&str; 7] = ["local", "s3", "gcs", "azure", "swift", "b2", "rest"];
@@ -22,7 +22,7 @@ const STASH_RESERVED_PATH: &str = "/stash";
 
 /// Every `volume-mounts` volume exists in the pod template (or the StatefulSet's
 /// volumeClaimTemplates) and every target path lies under a mount path.
-pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &BackupAnnotations) -> Vec<String> {
+pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &BackupAnnotations) -> Vec<Problem> {
     let mut problems = Vec::new();
     let volumes = declared_volumes(kind, object_spec);
     let where_ = match kind {
@@ -35,9 +35,12 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
     };
     for mount in &request.volume_mounts {
         if !volumes.contains(&mount.name) {
-            problems.push(format!(
-                "{VOLUME_MOUNTS}: volume '{}' is not in {where_} ({found}); use the name of a declared volume",
-                mount.name
+            problems.push(Problem::annotation(
+                VOLUME_MOUNTS,
+                format!(
+                    "volume '{}' is not in {where_} ({found}); use the name of a declared volume",
+                    mount.name
+                ),
             ));
         }
     }
@@ -47,10 +50,13 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
     }
     for path in &request.target_paths {
         if !mount_paths.iter().any(|mount| is_under(path, mount)) {
-            problems.push(format!(
-                "{TARGET_PATHS}: '{path}' is not under any mount path of {VOLUME_MOUNTS} ({}); \
-                 mount the volume that holds it or fix the path",
-                list(&mount_paths)
+            problems.push(Problem::annotation(
+                TARGET_PATHS,
+                format!(
+                    "'{path}' is not under any mount path of {VOLUME_MOUNTS} ({}); \
+                     mount the volume that holds it or fix the path",
+                    list(&mount_paths)
+                ),
             ));
         }
     }
@@ -91,26 +97,18 @@ pub fn resolved(
     spec: &Map<String, Value>,
     names: &ObjectNames,
     schedule: Option<(&str, ScheduleSource)>,
-) -> Vec<String> {
-    let at = |field: &str| format!("BackupBlueprint '{blueprint}' {field}");
-    let mut problems = Vec::new();
-    problems.extend(generated_names(blueprint, names));
+) -> Vec<Problem> {
+    let mut problems = generated_names(blueprint, names);
     problems.extend(schedule_problem(blueprint, schedule));
-    problems.extend(
-        retention_policy(spec.get("retentionPolicy"))
-            .into_iter()
-            .map(|(f, why)| format!("{}: {why}", at(&f))),
-    );
-    problems.extend(backend(spec).into_iter().map(|(f, why)| format!("{}: {why}", at(&f))));
-    problems.extend(
-        stash_webhook_rules(target, spec, names)
-            .into_iter()
-            .map(|(f, why)| format!("{}: {why}", at(&f))),
-    );
+    let field_problems = retention_policy(spec.get("retentionPolicy"))
+        .into_iter()
+        .chain(backend(spec))
+        .chain(stash_webhook_rules(target, spec, names));
+    problems.extend(field_problems.map(|(field, why)| Problem::blueprint_field(blueprint, field, why)));
     problems
 }
 
-fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<String> {
+fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<Problem> {
     let objects = [
         ("Repository", &names.repository_name, &names.repository_namespace),
         (
@@ -122,14 +120,22 @@ fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<String> {
     let mut problems = Vec::new();
     for (kind, name, namespace) in objects {
         if !is_dns1123_label(namespace) {
-            problems.push(format!(
-                "BackupBlueprint '{blueprint}': the {kind} namespace '{namespace}' is not a valid namespace name \
-                 (a DNS-1123 label: lower-case letters, digits and '-', at most 63); fix spec.backupNamespace or spec.repoNamespace"
+            problems.push(Problem::blueprint(
+                blueprint,
+                format!(
+                    "places the {kind} in namespace '{}', which is not a valid namespace name \
+                     (a DNS-1123 label: lower-case letters, digits and '-', at most 63); fix spec.backupNamespace or spec.repoNamespace",
+                    shorten(namespace)
+                ),
             ));
         } else if !is_dns1123_label(name) {
-            problems.push(format!(
-                "BackupBlueprint '{blueprint}': the generated {kind} name '{name}' is not a DNS-1123 label \
-                 (lower-case letters, digits and '-'); rename the target so that its name is one"
+            problems.push(Problem::blueprint(
+                blueprint,
+                format!(
+                    "generates the {kind} name '{}', which is not a DNS-1123 label \
+                     (lower-case letters, digits and '-'); rename the target so that its name is one",
+                    shorten(name)
+                ),
             ));
         }
     }
@@ -137,28 +143,31 @@ fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<String> {
     problems
 }
 
-fn schedule_problem(blueprint: &str, schedule: Option<(&str, ScheduleSource)>) -> Option<String> {
+fn schedule_problem(blueprint: &str, schedule: Option<(&str, ScheduleSource)>) -> Option<Problem> {
     match schedule {
-        None => Some(format!(
-            "BackupBlueprint '{blueprint}' has no spec.schedule; set one there or set the annotation {SCHEDULE}"
+        None => Some(Problem::blueprint(
+            blueprint,
+            format!("has no spec.schedule; set one there or set the annotation {SCHEDULE}"),
         )),
         // Checked once for all blueprints, by `annotation_schedule`.
         Some((_, ScheduleSource::Annotation)) => None,
         Some((schedule, ScheduleSource::Blueprint(name))) => {
-            invalid_schedule(&format!("BackupBlueprint '{name}' spec.schedule"), schedule)
+            let why = invalid_schedule(schedule)?;
+            Some(Problem::blueprint_field(name, "spec.schedule", why))
         }
     }
 }
 
 /// The `schedule` annotation, checked whether or not its blueprints resolve.
-pub fn annotation_schedule(request: &BackupAnnotations) -> Option<String> {
-    invalid_schedule(SCHEDULE, request.schedule.as_deref()?)
+pub fn annotation_schedule(request: &BackupAnnotations) -> Option<Problem> {
+    let why = invalid_schedule(request.schedule.as_deref()?)?;
+    Some(Problem::annotation(SCHEDULE, why))
 }
 
-fn invalid_schedule(field: &str, schedule: &str) -> Option<String> {
+fn invalid_schedule(schedule: &str) -> Option<String> {
     let why = validate_schedule(schedule).err()?;
     Some(format!(
-        "{field}: '{}' is not a valid cron schedule: {why}; \
+        "'{}' is not a valid cron schedule: {why}; \
          use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly",
         shorten(schedule)
     ))
@@ -271,11 +280,13 @@ fn has_text(map: &Map<String, Value>, key: &str) -> bool {
 fn prefix_problem(prefix: &str) -> Option<String> {
     if prefix.starts_with('/') {
         Some(format!(
-            "'{prefix}' starts with '/'; write the prefix relative to the bucket root"
+            "'{}' starts with '/'; write the prefix relative to the bucket root",
+            shorten(prefix)
         ))
     } else if prefix.split('/').any(|segment| segment == "..") {
         Some(format!(
-            "'{prefix}' has a '..' segment; a prefix must stay inside its own directory"
+            "'{}' has a '..' segment; a prefix must stay inside its own directory",
+            shorten(prefix)
         ))
     } else {
         None
@@ -303,7 +314,10 @@ fn stash_webhook_rules(target: &Target, spec: &Map<String, Value>, names: &Objec
     if let Some(mount_path) = local_mount_path.filter(|path| is_under(path, STASH_RESERVED_PATH)) {
         problems.push((
             "spec.backend.local.mountPath".to_string(),
-            format!("'{mount_path}' is reserved by Stash ({STASH_RESERVED_PATH} and below); mount the local backend elsewhere"),
+            format!(
+                "'{}' is reserved by Stash ({STASH_RESERVED_PATH} and below); mount the local backend elsewhere",
+                shorten(mount_path)
+            ),
         ));
     }
     let bc_ns = &names.backup_configuration_namespace;
@@ -323,6 +337,7 @@ fn stash_webhook_rules(target: &Target, spec: &Map<String, Value>, names: &Objec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::render;
     use crate::annotations::VolumeMount;
     use crate::naming::object_names;
     use crate::target::{Target, classify};
@@ -348,13 +363,13 @@ mod tests {
         let spec = json!({"template": {"spec": {"volumes": [{"name": "data"}, {"name": "cache"}]}}});
         assert!(workload_volumes("Deployment", Some(&spec), &request(&[("data", "/data")], &["/data/x"])).is_empty());
         assert_eq!(
-            workload_volumes("Deployment", Some(&spec), &request(&[("dta", "/data")], &["/data"])),
+            render(&workload_volumes("Deployment", Some(&spec), &request(&[("dta", "/data")], &["/data"]))),
             [
                 "stash.appscode.com/volume-mounts: volume 'dta' is not in the pod template's volumes (declared: data, cache); use the name of a declared volume"
             ]
         );
         assert_eq!(
-            workload_volumes("DaemonSet", None, &request(&[("data", "/data")], &[])),
+            render(&workload_volumes("DaemonSet", None, &request(&[("data", "/data")], &[]))),
             [
                 "stash.appscode.com/volume-mounts: volume 'data' is not in the pod template's volumes (none declared); use the name of a declared volume"
             ]
@@ -373,7 +388,7 @@ mod tests {
             .is_empty()
         );
         assert_eq!(
-            workload_volumes("StatefulSet", Some(&spec), &request(&[("x", "/x")], &[])),
+            render(&workload_volumes("StatefulSet", Some(&spec), &request(&[("x", "/x")], &[]))),
             [
                 "stash.appscode.com/volume-mounts: volume 'x' is not in the pod template's volumes or the volumeClaimTemplates (declared: source-data); use the name of a declared volume"
             ]
@@ -384,11 +399,11 @@ mod tests {
     fn target_paths_must_lie_under_a_mount() {
         let spec = json!({"template": {"spec": {"volumes": [{"name": "data"}]}}});
         assert_eq!(
-            workload_volumes(
+            render(&workload_volumes(
                 "Deployment",
                 Some(&spec),
                 &request(&[("data", "/data")], &["/data", "/data/a", "/database", "/etc"])
-            ),
+            )),
             [
                 "stash.appscode.com/target-paths: '/database' is not under any mount path of stash.appscode.com/volume-mounts (/data); mount the volume that holds it or fix the path",
                 "stash.appscode.com/target-paths: '/etc' is not under any mount path of stash.appscode.com/volume-mounts (/data); mount the volume that holds it or fix the path",
@@ -418,13 +433,13 @@ mod tests {
     fn check(spec: Value, bc_ns: &str, schedule: &str) -> Vec<String> {
         let t = deployment();
         let names = object_names(&t, "bp", false, bc_ns, bc_ns);
-        resolved(
+        render(&resolved(
             &t,
             "bp",
             spec.as_object().unwrap(),
             &names,
             Some((schedule, ScheduleSource::Blueprint("bp"))),
-        )
+        ))
     }
 
     fn with(mut spec: Value, pointer: &str, value: Value) -> Value {
@@ -580,7 +595,7 @@ mod tests {
     fn bad_namespace_and_names_are_reported() {
         assert_eq!(
             check(good_spec(), "Backup_NS", "@daily")[0],
-            "BackupBlueprint 'bp': the Repository namespace 'Backup_NS' is not a valid namespace name (a DNS-1123 label: lower-case letters, digits and '-', at most 63); fix spec.backupNamespace or spec.repoNamespace"
+            "BackupBlueprint 'bp' places the Repository in namespace 'Backup_NS', which is not a valid namespace name (a DNS-1123 label: lower-case letters, digits and '-', at most 63); fix spec.backupNamespace or spec.repoNamespace"
         );
         let t = Target::new(
             classify("v1", "PersistentVolumeClaim").unwrap(),
@@ -593,16 +608,16 @@ mod tests {
         );
         let names = object_names(&t, "bp", false, "demo", "demo");
         assert_eq!(
-            resolved(
+            render(&resolved(
                 &t,
                 "bp",
                 good_spec().as_object().unwrap(),
                 &names,
                 Some(("@daily", ScheduleSource::Annotation))
-            ),
+            )),
             [
-                "BackupBlueprint 'bp': the generated Repository name 'pvc-data.v2' is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
-                "BackupBlueprint 'bp': the generated BackupConfiguration name 'pvc-data.v2' is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
+                "BackupBlueprint 'bp' generates the Repository name 'pvc-data.v2', which is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
+                "BackupBlueprint 'bp' generates the BackupConfiguration name 'pvc-data.v2', which is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
             ]
         );
     }
@@ -614,20 +629,26 @@ mod tests {
         let spec = good_spec();
         let spec = spec.as_object().unwrap();
         let annotated = resolved(&t, "bp", spec, &names, Some(("61 * * * *", ScheduleSource::Annotation)));
-        assert_eq!(annotated, Vec::<String>::new(), "the annotation is checked on its own");
+        assert_eq!(annotated, [], "the annotation is checked on its own");
         let request = BackupAnnotations {
             schedule: Some("61 * * * *".into()),
             ..BackupAnnotations::default()
         };
         assert_eq!(
-            annotation_schedule(&request).as_deref(),
+            annotation_schedule(&request).map(|p| p.to_string()).as_deref(),
             Some(
                 "stash.appscode.com/schedule: '61 * * * *' is not a valid cron schedule: minute value 61 is out of range 0-59; \
                  use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
             )
         );
         assert_eq!(annotation_schedule(&BackupAnnotations::default()), None);
-        let from_blueprint = resolved(&t, "bp", spec, &names, Some(("daily", ScheduleSource::Blueprint("bp"))));
+        let from_blueprint = render(&resolved(
+            &t,
+            "bp",
+            spec,
+            &names,
+            Some(("daily", ScheduleSource::Blueprint("bp"))),
+        ));
         assert!(
             from_blueprint[0].starts_with("BackupBlueprint 'bp' spec.schedule: 'daily' is not a valid cron schedule: ")
         );
@@ -635,7 +656,7 @@ mod tests {
             "; use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
         ));
         assert_eq!(
-            resolved(&t, "bp", spec, &names, None),
+            render(&resolved(&t, "bp", spec, &names, None)),
             [
                 "BackupBlueprint 'bp' has no spec.schedule; set one there or set the annotation stash.appscode.com/schedule"
             ]

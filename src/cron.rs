@@ -3,6 +3,8 @@
 //! github.com/robfig/cron v3.0.1. Only acceptance is mirrored; the messages
 //! are our own and name the offending part instead of echoing the schedule.
 
+use crate::report::shorten;
+
 /// One of the five positional fields of a standard cron schedule.
 struct Field {
     name: &'static str,
@@ -352,10 +354,7 @@ fn check_zone(zone: &str) -> Result<(), String> {
 
 /// Quotes user text for a message, shortened so the message stays small.
 fn quote(s: &str) -> String {
-    const MAX_CHARS: usize = 32;
-    let head: String = s.chars().take(MAX_CHARS).collect();
-    let ellipsis = if s.chars().nth(MAX_CHARS).is_some() { "…" } else { "" };
-    format!("'{}{ellipsis}'", head.escape_debug())
+    format!("'{}'", shorten(s))
 }
 
 #[cfg(test)]

@@ -53,8 +53,17 @@ mod tests {
     use super::*;
 
     fn generated() -> Generated {
+        let names = crate::naming::ObjectNames {
+            repository_name: "r".into(),
+            repository_namespace: "demo".into(),
+            backup_configuration_name: "b".into(),
+            backup_configuration_namespace: "demo".into(),
+            truncated: Vec::new(),
+        };
         Generated {
             blueprint: "bp".into(),
+            names,
+            storage_secret: "s".into(),
             repository: json!({"kind": "Repository"}),
             backup_configuration: json!({"kind": "BackupConfiguration"}),
         }

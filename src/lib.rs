@@ -3,15 +3,18 @@
 //! The core (everything but `wasm`) is plain Rust over plain data; `wasm` only decodes the
 //! waPC payloads, calls [`policy::evaluate`] and encodes the answer.
 
+pub mod access;
 pub mod annotations;
 pub mod checks;
 pub mod cron;
 pub mod emission;
+pub mod evaluation;
 pub mod lookups;
 pub mod naming;
 pub mod objects;
 pub mod policy;
 pub mod report;
+pub mod selection;
 pub mod settings;
 pub mod substitution;
 pub mod target;

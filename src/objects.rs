@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::annotations::{BackupAnnotations, OWNER};
+use crate::annotations::{BackupAnnotations, OWNER, TARGET};
 use crate::naming::ObjectNames;
 use crate::target::Target;
 
@@ -20,17 +20,56 @@ const PLACEMENT_FIELDS: [&str; 2] = ["backupNamespace", "repoNamespace"];
 /// BackupConfiguration fields built from the blueprint and the annotations together.
 const COMPOSED_FIELDS: [&str; 3] = ["schedule", "task", "driver"];
 
-/// The objects generated from one blueprint.
+/// The objects generated from one blueprint, with where they go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
     pub blueprint: String,
+    pub names: ObjectNames,
+    /// `spec.backend.storageSecretName`, to be found in the Repository namespace.
+    pub storage_secret: String,
     pub repository: Value,
     pub backup_configuration: Value,
 }
 
+/// Which object of a kind, in which namespace: enough to look it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectRef<'a> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+}
+
+impl std::fmt::Display for ObjectRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+impl Generated {
+    /// The Repository and the BackupConfiguration, in that order.
+    pub fn refs(&self) -> [ObjectRef<'_>; 2] {
+        let names = &self.names;
+        [
+            ObjectRef {
+                api_version: REPOSITORY_API_VERSION,
+                kind: "Repository",
+                namespace: &names.repository_namespace,
+                name: &names.repository_name,
+            },
+            ObjectRef {
+                api_version: BACKUP_CONFIGURATION_API_VERSION,
+                kind: "BackupConfiguration",
+                namespace: &names.backup_configuration_namespace,
+                name: &names.backup_configuration_name,
+            },
+        ]
+    }
+}
+
 /// The Repository: the blueprint's backend, wipeOut and usagePolicy. No ownerReference: the
 /// backed-up data must outlive the target.
-pub fn repository(names: &ObjectNames, blueprint: &str, spec: &Map<String, Value>) -> Value {
+pub fn repository(target: &Target, names: &ObjectNames, blueprint: &str, spec: &Map<String, Value>) -> Value {
     let repository_spec: Map<String, Value> = REPOSITORY_FIELDS
         .iter()
         .filter_map(|field| spec.get(*field).map(|v| (field.to_string(), v.clone())))
@@ -42,6 +81,7 @@ pub fn repository(names: &ObjectNames, blueprint: &str, spec: &Map<String, Value
             "name": names.repository_name,
             "namespace": names.repository_namespace,
             "labels": labels(blueprint),
+            "annotations": { TARGET: target.reference() },
         },
         "spec": repository_spec,
     })
@@ -72,6 +112,7 @@ pub fn backup_configuration(
         "name": names.backup_configuration_name,
         "namespace": names.backup_configuration_namespace,
         "labels": labels(blueprint),
+        "annotations": { TARGET: target.reference() },
     });
     add_owner(&mut metadata, target, names);
     json!({
@@ -170,7 +211,7 @@ fn add_owner(metadata: &mut Value, target: &Target, names: &ObjectNames) {
             }]);
         }
         None => {
-            metadata["annotations"] = json!({ OWNER: format!("{}/{}", target.kind, target.name) });
+            metadata["annotations"][OWNER] = json!(format!("{}/{}", target.kind, target.name));
         }
     }
 }
@@ -230,7 +271,7 @@ mod tests {
         let t = target("apps/v1", "Deployment", None);
         let names = object_names(&t, "bp", false, "demo", "demo");
         assert_eq!(
-            repository(&names, "bp", &spec()),
+            repository(&t, &names, "bp", &spec()),
             json!({
                 "apiVersion": "stash.appscode.com/v1alpha1",
                 "kind": "Repository",
@@ -238,6 +279,7 @@ mod tests {
                     "name": "deploy-web",
                     "namespace": "demo",
                     "labels": {"app.kubernetes.io/managed-by": "backup-blueprint-policy", "autobackup.kubewarden.io/blueprint": "bp"},
+                    "annotations": {"autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"},
                 },
                 "spec": {
                     "backend": {"gcs": {"bucket": "b", "prefix": "p"}, "storageSecretName": "s"},
@@ -261,7 +303,7 @@ mod tests {
                     "name": "deploy-web",
                     "namespace": "demo",
                     "labels": {"app.kubernetes.io/managed-by": "backup-blueprint-policy", "autobackup.kubewarden.io/blueprint": "bp"},
-                    "annotations": {"autobackup.kubewarden.io/owner": "Deployment/web"},
+                    "annotations": {"autobackup.kubewarden.io/owner": "Deployment/web", "autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"},
                 },
                 "spec": {
                     "driver": "Restic",
@@ -294,7 +336,10 @@ mod tests {
             bc["metadata"]["ownerReferences"],
             json!([{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": "u-1", "controller": true, "blockOwnerDeletion": true}])
         );
-        assert_eq!(bc["metadata"].get("annotations"), None);
+        assert_eq!(
+            bc["metadata"]["annotations"],
+            json!({"autobackup.kubewarden.io/target": "apps/v1/StatefulSet/demo/web"})
+        );
     }
 
     #[test]
@@ -304,7 +349,10 @@ mod tests {
         let bc = backup_configuration(&t, &BackupAnnotations::default(), &names, "bp", &spec(), "@daily");
         assert_eq!(bc["metadata"]["name"], "demo-app-web");
         assert_eq!(bc["metadata"].get("ownerReferences"), None);
-        assert_eq!(bc["metadata"].get("annotations"), None);
+        assert_eq!(
+            bc["metadata"]["annotations"],
+            json!({"autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/web"})
+        );
         assert_eq!(
             bc["spec"]["repository"],
             json!({"name": "demo-app-web", "namespace": "backup"})
@@ -322,7 +370,8 @@ mod tests {
         let bc = backup_configuration(&t, &BackupAnnotations::default(), &names, "bp", &spec(), "@daily");
         assert_eq!(
             bc["metadata"]["annotations"],
-            json!({"autobackup.kubewarden.io/owner": "AppBinding/web"})
+            json!({"autobackup.kubewarden.io/owner": "AppBinding/web",
+                   "autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/web"})
         );
         assert_eq!(
             bc["spec"]["task"],

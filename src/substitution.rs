@@ -32,9 +32,6 @@ pub const MAX_TREE_DEPTH: usize = 64;
 /// a tiny fraction of it; it stops crafted input such as `${X##*a*a*a…}` against a long value.
 const WORK_BUDGET: u64 = 1 << 25;
 
-/// Expressions and keys quoted in errors are cut to this many characters.
-const MAX_QUOTED_CHARS: usize = 80;
-
 const MISSING_CLOSE: &str = "missing closing '}'";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -708,10 +705,7 @@ fn dedup(errors: Vec<SubstitutionError>) -> Vec<SubstitutionError> {
 
 /// `text`, cut short for an error message.
 fn quote(text: &str) -> String {
-    match text.char_indices().nth(MAX_QUOTED_CHARS) {
-        Some((at, _)) => format!("{}...", text.get(..at).unwrap_or_default()),
-        None => text.to_owned(),
-    }
+    crate::report::shorten(text)
 }
 
 /// An output buffer that refuses to grow past MAX_STRING_BYTES.
@@ -1411,7 +1405,7 @@ mod tests {
             ("${ X }", "${ X }", "invalid character ' ' at start of variable name"),
             ("${1X}", "${1X}", "invalid character '1' at start of variable name"),
             ("${é}", "${é}", "invalid character 'é' at start of variable name"),
-            ("${X\n}", "${X\n}", "invalid character '\\n' in variable name"),
+            ("${X\n}", "${X\\n}", "invalid character '\\n' in variable name"),
             ("${X@}", "${X@}", "unknown operator '@'"),
             ("${X^,}", "${X^,}", "unknown operator '^,'"),
             ("${X^^^}", "${X^^^}", "unknown operator '^^^'"),
@@ -1443,7 +1437,7 @@ mod tests {
     fn malformed_expression_is_quoted_briefly() {
         let input = format!("${{X:-{}", "y".repeat(1000));
         let errors = substitute_str(&input, &vars(), "p").unwrap_err();
-        let expected = format!("${{X:-{}...", "y".repeat(MAX_QUOTED_CHARS - 5));
+        let expected = format!("${{X:-{}…", "y".repeat(80 - 5));
         assert_eq!(errors, vec![malformed(&expected, MISSING_CLOSE, "p")]);
     }
 

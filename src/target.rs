@@ -182,6 +182,12 @@ impl Target {
         )
     }
 
+    /// `<apiVersion>/<Kind>/<namespace>/<name>` of the backup target, recorded on every
+    /// generated object (SPEC §6.9).
+    pub fn reference(&self) -> String {
+        format!("{}/{}/{}/{}", self.api_version, self.kind, self.namespace, self.name)
+    }
+
     /// `Kind namespace/name` of the admitted object, for messages.
     pub fn display(&self) -> String {
         format!("{} {}/{}", self.admitted_kind, self.namespace, self.name)

@@ -4,64 +4,87 @@
 use std::collections::BTreeMap;
 
 use crate::annotations::VARS_PREFIX;
+use crate::report::{Problem, shorten};
 use crate::settings::{CustomVariables, variable_name_problem};
 use crate::substitution::Variables;
 use crate::target::Target;
 
+/// The names of Stash's built-in variables (SPEC §5.1).
+pub struct BuiltinNames {
+    /// Defined for every target.
+    pub common: [&'static str; 5],
+    /// Defined only for AppBindings and KubeDB databases.
+    pub databases: [&'static str; 4],
+}
+
+pub const BUILTIN_NAMES: BuiltinNames = BuiltinNames {
+    common: [
+        "TARGET_API_VERSION",
+        "TARGET_KIND",
+        "TARGET_NAME",
+        "TARGET_NAMESPACE",
+        "TARGET_RESOURCE",
+    ],
+    databases: [
+        "TARGET_APP_VERSION",
+        "TARGET_APP_TYPE",
+        "TARGET_APP_GROUP",
+        "TARGET_APP_RESOURCE",
+    ],
+};
+
 /// The built-in variables of `target`. The `TARGET_APP_*` ones exist only for databases.
 pub fn builtin(target: &Target) -> Variables {
+    let [api_version, kind, name, namespace, resource] = BUILTIN_NAMES.common;
     let mut vars = Variables::new();
-    vars.insert("TARGET_API_VERSION".into(), target.api_version.clone());
-    vars.insert("TARGET_KIND".into(), target.kind.to_lowercase());
-    vars.insert("TARGET_NAME".into(), target.name.clone());
-    vars.insert("TARGET_NAMESPACE".into(), target.namespace.clone());
-    vars.insert("TARGET_RESOURCE".into(), target.resource());
+    vars.insert(api_version.into(), target.api_version.clone());
+    vars.insert(kind.into(), target.kind.to_lowercase());
+    vars.insert(name.into(), target.name.clone());
+    vars.insert(namespace.into(), target.namespace.clone());
+    vars.insert(resource.into(), target.resource());
     if target.is_database() {
+        let [app_version, app_type_name, app_group, app_resource] = BUILTIN_NAMES.databases;
         let app_type = target.app_type.clone().unwrap_or_default();
         let (group, resource) = match app_type.rsplit_once('/') {
             Some((group, resource)) => (group.to_string(), resource.to_string()),
             None => (String::new(), app_type.clone()),
         };
-        vars.insert(
-            "TARGET_APP_VERSION".into(),
-            target.app_version.clone().unwrap_or_default(),
-        );
-        vars.insert("TARGET_APP_TYPE".into(), app_type);
-        vars.insert("TARGET_APP_GROUP".into(), group);
-        vars.insert("TARGET_APP_RESOURCE".into(), resource);
+        vars.insert(app_version.into(), target.app_version.clone().unwrap_or_default());
+        vars.insert(app_type_name.into(), app_type);
+        vars.insert(app_group.into(), group);
+        vars.insert(app_resource.into(), resource);
     }
     vars
 }
 
 /// The custom variables of a target, checked against the settings. Returns the accepted
-/// variables and a problem line for each rejected one.
-pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) -> (Variables, Vec<String>) {
+/// variables and a problem for each rejected one.
+pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) -> (Variables, Vec<Problem>) {
     let mut vars = Variables::new();
     let mut problems = Vec::new();
-    if defined.is_empty() {
-        return (vars, problems);
-    }
-    let pattern = settings.value_regex();
     for (name, value) in defined {
         let key = format!("{VARS_PREFIX}{name}");
         if let Some(why) = variable_name_problem(name) {
-            problems.push(format!("{key}: '{name}' {why}"));
+            problems.push(Problem::annotation(key, format!("'{}' {why}", shorten(name))));
         } else if !settings.allowed.contains(name) {
-            problems.push(format!(
-                "{key}: the policy settings do not allow the variable {name} ({})",
-                allowed_list(settings)
+            problems.push(Problem::annotation(
+                key,
+                format!(
+                    "the policy settings do not allow the variable {name} ({})",
+                    allowed_list(settings)
+                ),
             ));
+        } else if settings.value_regex.is_match(value) {
+            vars.insert(name.clone(), value.clone());
         } else {
-            match &pattern {
-                Ok(regex) if regex.is_match(value) => {
-                    vars.insert(name.clone(), value.clone());
-                }
-                Ok(_) => problems.push(format!(
-                    "{key}: value '{value}' does not match the allowed pattern {}",
+            problems.push(Problem::annotation(
+                key,
+                format!(
+                    "value '{}' does not match the allowed pattern {}",
+                    shorten(value),
                     settings.value_pattern
-                )),
-                Err(e) => problems.push(format!("{key}: {e}")),
-            }
+                ),
+            ));
         }
     }
     (vars, problems)
@@ -77,6 +100,7 @@ fn allowed_list(settings: &CustomVariables) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::render;
     use crate::target::{Target, classify};
     use serde_json::json;
 
@@ -167,7 +191,7 @@ mod tests {
             [("TEAM".to_string(), "blue".to_string())]
         );
         assert_eq!(
-            problems,
+            render(&problems),
             [
                 "vars.autobackup.kubewarden.io/TARGET_NAMESPACE: 'TARGET_NAMESPACE' is reserved: TARGET_* variables are built in and cannot be overridden",
                 "vars.autobackup.kubewarden.io/TIER: the policy settings do not allow the variable TIER (allowed: TEAM)",
@@ -184,7 +208,7 @@ mod tests {
         };
         let defined = BTreeMap::from([("TEAM".to_string(), "../other".to_string())]);
         assert_eq!(
-            custom(&defined, &settings).1,
+            render(&custom(&defined, &settings).1),
             [
                 "vars.autobackup.kubewarden.io/TEAM: value '../other' does not match the allowed pattern ^[A-Za-z0-9._-]{1,63}$"
             ]
@@ -192,7 +216,7 @@ mod tests {
         let none_allowed = CustomVariables::default();
         let defined = BTreeMap::from([("TEAM".to_string(), "blue".to_string())]);
         assert_eq!(
-            custom(&defined, &none_allowed).1,
+            render(&custom(&defined, &none_allowed).1),
             [
                 "vars.autobackup.kubewarden.io/TEAM: the policy settings do not allow the variable TEAM (no custom variable is allowed; ask the administrator to add it to customVariables.allowed)"
             ]

@@ -1,5 +1,8 @@
 //! The waPC entry points: decode, call the core, encode. Nothing else happens here.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
@@ -8,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::lookups::HostCluster;
 use crate::policy::{Admission, Decision, evaluate};
-use crate::settings;
+use crate::settings::{self, Settings};
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -51,12 +54,32 @@ fn validate(payload: &[u8]) -> guest::CallResult {
     Ok(serde_json::to_vec(&response)?)
 }
 
-fn decode(payload: &[u8]) -> Result<(Payload<'_>, settings::Settings), String> {
+fn decode(payload: &[u8]) -> Result<(Payload<'_>, Rc<Settings>), String> {
     let payload: Payload =
         serde_json::from_slice(payload).map_err(|e| format!("the admission request could not be read: {e}"))?;
     let settings_json = payload.settings.map_or("null", RawValue::get);
-    let settings = settings::parse(settings_json.as_bytes())?;
+    let settings = compiled_settings(settings_json)?;
     Ok((payload, settings))
+}
+
+thread_local! {
+    /// The last settings seen, as JSON text and compiled. policy-server sends the same
+    /// settings with every request of a policy; they are parsed and compiled once.
+    static LAST_SETTINGS: RefCell<Option<(String, Rc<Settings>)>> = const { RefCell::new(None) };
+}
+
+fn compiled_settings(json: &str) -> Result<Rc<Settings>, String> {
+    let cached = LAST_SETTINGS.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(text, _)| text == json)
+            .map(|(_, settings)| Rc::clone(settings))
+    });
+    if let Some(settings) = cached {
+        return Ok(settings);
+    }
+    let settings = Rc::new(settings::parse(json.as_bytes())?);
+    LAST_SETTINGS.set(Some((json.to_string(), Rc::clone(&settings))));
+    Ok(settings)
 }
 
 fn response(decision: Decision, warnings: Vec<String>) -> ValidationResponse {

@@ -5,7 +5,7 @@ mod common;
 use backup_blueprint_policy::annotations::RESOLVED;
 use backup_blueprint_policy::lookups::MemoryCluster;
 use backup_blueprint_policy::policy::Decision;
-use backup_blueprint_policy::settings::{CustomVariables, OnLookupError, Settings, StorageSecretCheck};
+use backup_blueprint_policy::settings::{Check, CustomVariables, OnLookupError, Settings};
 use common::{admit, admit_with, resolved_items};
 use serde_json::{Value, json};
 
@@ -183,7 +183,11 @@ fn an_existing_target_owns_its_backup_configuration() {
         items[1]["metadata"]["ownerReferences"],
         json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "4f1c", "controller": true, "blockOwnerDeletion": true}])
     );
-    assert_eq!(items[1]["metadata"].get("annotations"), None);
+    assert_eq!(
+        items[1]["metadata"]["annotations"],
+        json!({"autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"}),
+        "no owner annotation: the ownerReference says it"
+    );
     assert_eq!(
         items[0]["metadata"].get("ownerReferences"),
         None,
@@ -382,26 +386,34 @@ fn custom_variables_resolve_when_allowed() {
 #[test]
 fn a_missing_storage_secret_follows_the_setting() {
     let object = deployment(good_annotations());
-    let line = "Secret 'gcs-secret' (spec.backend.storageSecretName of BackupBlueprint 'gcs-daily') not found in namespace 'demo'; \
+    let line = "BackupBlueprint 'gcs-daily' spec.backend.storageSecretName: Secret 'gcs-secret' not found in namespace 'demo'; \
                 create it there: Secrets are namespaced and every Repository namespace needs its own copy";
     assert_eq!(
         rejection(&object, vec![gcs_blueprint("gcs-daily")]),
         format!("Deployment demo/web: auto-backup annotations are invalid:\n- {line}")
     );
     let warn = Settings {
-        storage_secret_check: StorageSecretCheck::Warn,
+        storage_secret_check: Check::Warn,
         ..Settings::default()
     };
     let (outcome, _) = admit(&object, vec![gcs_blueprint("gcs-daily")], &warn);
     assert!(matches!(outcome.decision, Decision::Mutate(_)));
     assert_eq!(outcome.warnings, [line]);
     let skip = Settings {
-        storage_secret_check: StorageSecretCheck::Skip,
+        storage_secret_check: Check::Skip,
         ..Settings::default()
     };
     let (outcome, calls) = admit(&object, vec![gcs_blueprint("gcs-daily")], &skip);
     assert!(matches!(outcome.decision, Decision::Mutate(_)));
-    assert_eq!(calls, ["BackupBlueprint gcs-daily"]);
+    assert_eq!(
+        calls,
+        [
+            "BackupBlueprint gcs-daily",
+            "Repository demo/deploy-web",
+            "BackupConfiguration demo/deploy-web"
+        ],
+        "no Secret lookup"
+    );
 }
 
 #[test]
@@ -450,7 +462,11 @@ fn one_lookup_per_blueprint_and_per_secret() {
         [
             "BackupBlueprint gcs-daily",
             "BackupBlueprint gcs-weekly",
-            "Secret demo/gcs-secret"
+            "Secret demo/gcs-secret",
+            "Repository demo/deploy-web-gcs-daily",
+            "BackupConfiguration demo/deploy-web-gcs-daily",
+            "Repository demo/deploy-web-gcs-weekly",
+            "BackupConfiguration demo/deploy-web-gcs-weekly",
         ]
     );
     let Decision::Mutate(object) = outcome.decision else {
@@ -533,7 +549,8 @@ fn a_kubedb_database_is_resolved_as_its_appbinding() {
     assert_eq!(items[1]["metadata"]["name"], "app-pg");
     assert_eq!(
         items[1]["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "AppBinding/pg"})
+        json!({"autobackup.kubewarden.io/owner": "AppBinding/pg",
+               "autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/pg"})
     );
     assert_eq!(items[1]["spec"]["task"], json!({"name": "postgres-backup-16.1"}));
     assert_eq!(
@@ -551,7 +568,7 @@ fn long_names_are_cut_with_a_warning() {
     assert_eq!(
         outcome.warnings,
         [format!(
-            "BackupBlueprint 'gcs-daily': the generated name 'deploy-{0}-end' is longer than 63 characters and was cut to 'deploy-{1}'",
+            "BackupBlueprint 'gcs-daily' generates the name 'deploy-{0}-end', longer than 63 characters: it was cut to 'deploy-{1}'",
             "w".repeat(60),
             "w".repeat(56)
         )]
@@ -597,17 +614,9 @@ fn huge_inputs_are_bounded() {
         "stash.appscode.com/target-paths": "/data",
         "stash.appscode.com/volume-mounts": many_mounts.join(","),
     }));
-    let message = rejection(&object, cluster());
-    let lines: Vec<&str> = message.lines().collect();
-    assert_eq!(lines.len(), 1 + 40 + 1);
     assert_eq!(
-        lines[1],
-        "- stash.appscode.com/volume-mounts: 5000 entries listed; at most 100 are allowed on one object"
+        rejection(&object, cluster()),
+        "Deployment demo/web: auto-backup annotations are invalid:\n\
+         - stash.appscode.com/volume-mounts: 5000 entries listed; at most 100 are allowed on one object"
     );
-    assert_eq!(
-        lines[2],
-        "- stash.appscode.com/volume-mounts: volume 'v0' is not in the pod template's volumes (declared: data); \
-         use the name of a declared volume"
-    );
-    assert_eq!(lines[41], "- and 62 more problems");
 }

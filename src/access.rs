@@ -1,0 +1,178 @@
+//! Blueprint access rules (SPEC §8.1, setting `blueprintAccess`): which namespaces may use
+//! which BackupBlueprint. Stash's blueprints are cluster-wide; these rules are the
+//! admission-time counterpart of KubeStash's `usagePolicy.allowedNamespaces`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::report::Problem;
+use crate::selection::{Glob, NamespaceMatch};
+
+const RULE_FIELDS: [&str; 3] = ["blueprints", "namespaces", "namespaceSelector"];
+/// A rejection describes at most this many rules.
+const MAX_DESCRIBED_RULES: usize = 5;
+
+/// One rule: the blueprints it names and the namespaces that may use them.
+#[derive(Debug, Clone)]
+pub struct AccessRule {
+    pub blueprints: Vec<Glob>,
+    pub namespaces: NamespaceMatch,
+}
+
+/// The rules, in settings order. No rule means every namespace may use every blueprint.
+#[derive(Debug, Clone, Default)]
+pub struct AccessRules {
+    rules: Vec<AccessRule>,
+}
+
+/// Whether a namespace may use a blueprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    /// Forbidden; the text says what would allow it.
+    Forbidden(String),
+    /// The Namespace's labels were needed and could not be read: why.
+    Unknown(String),
+}
+
+impl AccessRules {
+    /// Parses the `blueprintAccess` setting; every problem names its field path.
+    pub fn parse(value: Option<&Value>, path: &str) -> Result<AccessRules, Vec<Problem>> {
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return Ok(AccessRules::default());
+        };
+        let Some(items) = value.as_array() else {
+            return Err(vec![Problem::setting(path, "must be a list of rules")]);
+        };
+        let mut problems = Vec::new();
+        let mut rules = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            match parse_rule(item, &format!("{path}[{index}]")) {
+                Ok(rule) => rules.push(rule),
+                Err(found) => problems.extend(found),
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(AccessRules { rules }),
+            false => Err(problems),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether `namespace` may use `blueprint`. `labels` reads the Namespace's labels; it is
+    /// called only when a selector must decide.
+    pub fn decide(
+        &self,
+        blueprint: &str,
+        namespace: &str,
+        labels: &mut dyn FnMut() -> Result<BTreeMap<String, String>, String>,
+    ) -> Access {
+        if self.rules.is_empty() {
+            return Access::Allowed;
+        }
+        let naming: Vec<&AccessRule> = self
+            .rules
+            .iter()
+            .filter(|rule| rule.blueprints.iter().any(|glob| glob.matches(blueprint)))
+            .collect();
+        if naming.is_empty() {
+            return Access::Forbidden(format!(
+                "may not be used in namespace '{namespace}': no blueprintAccess rule lists it; \
+                 use a blueprint allowed here or ask the cluster administrator to add a rule"
+            ));
+        }
+        if naming.iter().any(|rule| rule.namespaces.matches_by_name(namespace)) {
+            return Access::Allowed;
+        }
+        if naming.iter().any(|rule| rule.namespaces.needs_labels(namespace)) {
+            let labels = match labels() {
+                Ok(labels) => labels,
+                Err(why) => return Access::Unknown(why),
+            };
+            if naming.iter().any(|rule| rule.namespaces.matches(namespace, Some(&labels))) {
+                return Access::Allowed;
+            }
+        }
+        Access::Forbidden(format!(
+            "may not be used in namespace '{namespace}': blueprintAccess allows it only in {}; \
+             use a blueprint allowed here or ask the cluster administrator",
+            describe_rules(&naming)
+        ))
+    }
+}
+
+/// `A; or B; or 2 more rules`: where the rules naming a blueprint allow it.
+fn describe_rules(rules: &[&AccessRule]) -> String {
+    let mut text: Vec<String> = rules
+        .iter()
+        .take(MAX_DESCRIBED_RULES)
+        .map(|rule| rule.namespaces.describe())
+        .collect();
+    if rules.len() > MAX_DESCRIBED_RULES {
+        text.push(format!("{} more rules", rules.len() - MAX_DESCRIBED_RULES));
+    }
+    text.join("; or ")
+}
+
+fn parse_rule(item: &Value, path: &str) -> Result<AccessRule, Vec<Problem>> {
+    let Some(rule) = item.as_object() else {
+        return Err(vec![Problem::setting(
+            path,
+            "must be a rule with blueprints and namespaces or namespaceSelector",
+        )]);
+    };
+    let mut problems: Vec<Problem> = rule
+        .keys()
+        .filter(|key| !RULE_FIELDS.contains(&key.as_str()))
+        .map(|key| {
+            Problem::setting(
+                format!("{path}.{}", crate::report::shorten(key)),
+                format!("unknown field; expected {}", RULE_FIELDS.join(", ")),
+            )
+        })
+        .collect();
+    let blueprints = parse_globs(rule.get("blueprints"), &format!("{path}.blueprints"), &mut problems);
+    let namespaces_value = rule.get("namespaces");
+    let selector_value = rule.get("namespaceSelector");
+    if namespaces_value.is_none() && selector_value.is_none() {
+        problems.push(Problem::setting(
+            path,
+            "needs namespaces or namespaceSelector (or both): the namespaces that may use these blueprints",
+        ));
+    }
+    let namespaces = NamespaceMatch::parse(namespaces_value, selector_value, path)
+        .map_err(|found| problems.extend(found.into_iter().map(Problem::object)))
+        .ok();
+    match (namespaces, problems.is_empty()) {
+        (Some(namespaces), true) => Ok(AccessRule { blueprints, namespaces }),
+        _ => Err(problems),
+    }
+}
+
+fn parse_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<Glob> {
+    let items = match value.map(Value::as_array) {
+        Some(Some(items)) if !items.is_empty() => items,
+        Some(Some(_)) | None => {
+            problems.push(Problem::setting(path, "is required: a non-empty list of blueprint names or globs"));
+            return Vec::new();
+        }
+        Some(None) => {
+            problems.push(Problem::setting(path, "must be a list of blueprint names or globs"));
+            return Vec::new();
+        }
+    };
+    let mut globs = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let item_path = format!("{path}[{index}]");
+        match item.as_str().map(Glob::parse) {
+            Some(Ok(glob)) => globs.push(glob),
+            Some(Err(why)) => problems.push(Problem::setting(item_path, why)),
+            None => problems.push(Problem::setting(item_path, "must be a string")),
+        }
+    }
+    globs
+}

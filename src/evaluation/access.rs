@@ -1,0 +1,27 @@
+//! Step: the blueprints this namespace may use (SPEC §6.8). A forbidden blueprint is a
+//! problem and is never looked up.
+
+use super::{Context, Findings};
+use crate::access::Access;
+use crate::lookups::LookupError;
+use crate::report::Problem;
+
+/// The blueprints of `requested` that the target's namespace may use.
+pub fn allowed<'r>(context: &Context, requested: &'r [String], findings: &mut Findings) -> Vec<&'r str> {
+    let namespace = &context.target.namespace;
+    let mut labels = || match context.lookups.namespace_labels(namespace) {
+        Ok(labels) => Ok(labels),
+        // A Namespace that does not exist has no labels.
+        Err(LookupError::NotFound) => Ok(Default::default()),
+        Err(LookupError::Failed(why)) => Err(why),
+    };
+    let mut allowed = Vec::new();
+    for blueprint in requested {
+        match context.settings.blueprint_access.decide(blueprint, namespace, &mut labels) {
+            Access::Allowed => allowed.push(blueprint.as_str()),
+            Access::Forbidden(why) => findings.problem(Problem::blueprint(blueprint, why)),
+            Access::Unknown(why) => findings.lookup_failed(format!("Namespace '{namespace}'"), &why),
+        }
+    }
+    allowed
+}

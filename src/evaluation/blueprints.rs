@@ -1,0 +1,174 @@
+//! Step: look each allowed blueprint up, resolve its variables and build the objects it
+//! generates (SPEC §5, §6.3–§6.6).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{Context, Findings};
+use crate::annotations::BackupAnnotations;
+use crate::checks::{self, ScheduleSource};
+use crate::lookups::LookupError;
+use crate::naming::object_names;
+use crate::objects::{self, Generated, ObjectRef};
+use crate::report::{Problem, shorten};
+use crate::substitution::{self, SubstitutionError, Variables};
+use crate::target::Target;
+use crate::variables::BUILTIN_NAMES;
+
+/// The objects generated from each blueprint that resolved without problems.
+pub fn resolve_all(
+    context: &Context,
+    blueprints: &[&str],
+    request: &BackupAnnotations,
+    vars: &Variables,
+    findings: &mut Findings,
+) -> Vec<Generated> {
+    let generated: Vec<Generated> = blueprints
+        .iter()
+        .filter_map(|name| resolve(context, name, request, vars, findings))
+        .collect();
+    report_duplicates(&generated, findings);
+    generated
+}
+
+fn resolve(
+    context: &Context,
+    name: &str,
+    request: &BackupAnnotations,
+    vars: &Variables,
+    findings: &mut Findings,
+) -> Option<Generated> {
+    let blueprint = match context.lookups.backup_blueprint(name) {
+        Ok(blueprint) => blueprint,
+        Err(LookupError::NotFound) => {
+            findings.problem(Problem::blueprint(name, "not found"));
+            return None;
+        }
+        Err(LookupError::Failed(why)) => {
+            findings.lookup_failed(format!("BackupBlueprint '{name}'"), &why);
+            return None;
+        }
+    };
+    let Some(spec) = blueprint.get("spec").filter(|s| s.is_object()) else {
+        findings.problem(Problem::blueprint(name, "has no spec"));
+        return None;
+    };
+    let resolved = match substitution::substitute_tree(spec, vars, "spec") {
+        Ok(Value::Object(resolved)) => resolved,
+        Ok(_) => return None,
+        Err(errors) => {
+            let problems = errors
+                .iter()
+                .filter_map(|e| substitution_problem(context.target, name, e, request));
+            findings.problems(problems);
+            return None;
+        }
+    };
+    generate(context.target, name, request, &resolved, findings)
+}
+
+/// The problem for a substitution error; `None` when the variable is a custom one already
+/// reported as rejected.
+fn substitution_problem(
+    target: &Target,
+    blueprint: &str,
+    error: &SubstitutionError,
+    request: &BackupAnnotations,
+) -> Option<Problem> {
+    let hint = match error {
+        SubstitutionError::Undefined { name, .. } if request.custom_variables.contains_key(name) => return None,
+        SubstitutionError::Undefined { name, .. } => undefined_variable_hint(name, target),
+        SubstitutionError::Malformed { .. } => "; write a variable as ${NAME} or with an envsubst operator \
+                                                (${NAME:-default}, ${NAME^^}, …), and a literal $ as $$"
+            .to_string(),
+        SubstitutionError::TooDeep { .. } | SubstitutionError::TooLarge { .. } => {
+            "; simplify the blueprint field".to_string()
+        }
+    };
+    Some(Problem::blueprint_field(blueprint, error.path(), format!("{error}{hint}")))
+}
+
+fn undefined_variable_hint(name: &str, target: &Target) -> String {
+    if name.starts_with("TARGET_APP_") && !target.is_database() {
+        format!(
+            "; {name} is defined only for AppBindings and KubeDB databases, not for a {}",
+            target.kind
+        )
+    } else if name.starts_with("TARGET_") {
+        format!(
+            "; it is not a blueprint variable (built in: {} and, for databases, {})",
+            BUILTIN_NAMES.common.join(", "),
+            BUILTIN_NAMES.databases.join(", ")
+        )
+    } else {
+        let name = shorten(name);
+        format!(
+            "; give it a default (${{{name}:=value}}) or define it with the annotation vars.autobackup.kubewarden.io/{name} \
+             (the policy settings must allow it)"
+        )
+    }
+}
+
+fn generate(
+    target: &Target,
+    blueprint: &str,
+    request: &BackupAnnotations,
+    spec: &Map<String, Value>,
+    findings: &mut Findings,
+) -> Option<Generated> {
+    let text_of = |field: &str| spec.get(field).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let bc_namespace = text_of("backupNamespace").unwrap_or(&target.namespace);
+    let repo_namespace = text_of("repoNamespace").unwrap_or(bc_namespace);
+    let several = request.blueprints.len() > 1;
+    let names = object_names(target, blueprint, several, bc_namespace, repo_namespace);
+    let schedule = match (&request.schedule, text_of("schedule")) {
+        (Some(annotation), _) => Some((annotation.as_str(), ScheduleSource::Annotation)),
+        (None, Some(from_blueprint)) => Some((from_blueprint, ScheduleSource::Blueprint(blueprint))),
+        (None, None) => None,
+    };
+    let schedule_text = schedule.as_ref().map(|(s, _)| s.to_string()).unwrap_or_default();
+    let problems = checks::resolved(target, blueprint, spec, &names, schedule);
+    if !problems.is_empty() {
+        findings.problems(problems);
+        return None;
+    }
+    for (long, cut) in &names.truncated {
+        findings.truncated(Problem::blueprint(
+            blueprint,
+            format!("generates the name '{long}', longer than 63 characters: it was cut to '{cut}'"),
+        ));
+    }
+    let storage_secret = spec
+        .get("backend")
+        .and_then(|b| b.get("storageSecretName"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Some(Generated {
+        blueprint: blueprint.to_string(),
+        repository: objects::repository(target, &names, blueprint, spec),
+        backup_configuration: objects::backup_configuration(target, request, &names, blueprint, spec, &schedule_text),
+        names,
+        storage_secret,
+    })
+}
+
+/// Two blueprints of one target must not generate the same object.
+fn report_duplicates(generated: &[Generated], findings: &mut Findings) {
+    let mut seen: BTreeMap<ObjectRef, &str> = BTreeMap::new();
+    for one in generated {
+        for object in one.refs() {
+            match seen.get(&object) {
+                Some(first) => findings.problem(Problem::object(format!(
+                    "BackupBlueprints '{first}' and '{}' both generate {object}; \
+                     give them different spec.backupNamespace or spec.repoNamespace, or keep one of them",
+                    one.blueprint
+                ))),
+                None => {
+                    seen.insert(object, &one.blueprint);
+                }
+            }
+        }
+    }
+}

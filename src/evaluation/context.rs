@@ -1,0 +1,11 @@
+//! What an evaluation works with and never changes: the target, the settings, the cluster.
+
+use crate::lookups::Lookups;
+use crate::settings::Settings;
+use crate::target::Target;
+
+pub struct Context<'a> {
+    pub target: &'a Target,
+    pub settings: &'a Settings,
+    pub lookups: Lookups<'a>,
+}

@@ -1,0 +1,65 @@
+//! One evaluation of an auto-backup target (SPEC §3–§6): the fixed context, the findings, and
+//! the steps, in an order that makes no lookup for what is already known to be wrong.
+
+mod access;
+mod blueprints;
+mod collisions;
+mod context;
+mod findings;
+mod storage;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+pub use context::Context;
+pub use findings::{Findings, Verdict};
+
+use crate::annotations::{self, Trigger};
+use crate::checks;
+use crate::objects::Generated;
+use crate::report::Problem;
+use crate::variables;
+
+/// Checks the annotations of the target, resolves its allowed blueprints and checks the
+/// result. Returns what was found and the objects generated.
+pub fn evaluate_target(
+    context: &Context,
+    annotations: &BTreeMap<String, String>,
+    trigger: &Trigger,
+    spec: Option<&Value>,
+) -> (Findings, Vec<Generated>) {
+    let mut findings = Findings::default();
+    let target = context.target;
+    if let Trigger::Incomplete { missing } = trigger {
+        findings.problem(Problem::object(annotations::incomplete_trigger_problem(missing)));
+    }
+    let (request, problems) = annotations::parse(annotations, target.is_workload());
+    findings.problems(problems);
+    if target.name.is_empty() {
+        findings.problem(Problem::object(
+            "metadata.name is empty: generated objects are named after the target, so set a name instead of generateName",
+        ));
+    }
+    findings.problems(checks::annotation_schedule(&request));
+    if target.is_workload() && *trigger == Trigger::Present {
+        findings.problems(checks::workload_volumes(&target.kind, spec, &request));
+    }
+    let (custom, problems) = variables::custom(&request.custom_variables, &context.settings.custom_variables);
+    findings.problems(problems);
+    let mut vars = variables::builtin(target);
+    vars.extend(custom);
+    if request.blueprints.len() > 1 && target.uses_sidecar() {
+        findings.warning(Problem::object(format!(
+            "{} backs up with several BackupBlueprints: Stash injects one sidecar per BackupConfiguration into a {} \
+             and they can conflict (stashed/stash#1139); prefer one blueprint per workload",
+            target.display(),
+            target.kind
+        )));
+    }
+    let allowed = access::allowed(context, &request.blueprints, &mut findings);
+    let generated = blueprints::resolve_all(context, &allowed, &request, &vars, &mut findings);
+    storage::check_secrets(context, &generated, &mut findings);
+    collisions::check(context, &generated, &mut findings);
+    (findings, generated)
+}

@@ -1,0 +1,67 @@
+//! Kubewarden's `kubernetes.get_resource` host capability.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::{Cluster, LookupError, Query};
+
+/// policy-server's text for a missing object starts with this.
+const NOT_FOUND_PREFIX: &str = "Cannot find ";
+
+pub struct HostCluster;
+
+impl Cluster for HostCluster {
+    fn get(&self, query: &Query) -> Result<Value, LookupError> {
+        use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
+        let request = GetResourceRequest {
+            api_version: query.api_version.to_string(),
+            kind: query.kind.to_string(),
+            name: query.name.to_string(),
+            namespace: query.namespace.map(str::to_string),
+            disable_cache: false,
+            field_masks: query.field_mask.map(|mask| BTreeSet::from([mask.to_string()])),
+        };
+        let payload = serde_json::to_vec(&request).map_err(|e| LookupError::Failed(e.to_string()))?;
+        let answer =
+            kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
+                .map_err(|e| classify_host_error(&e.to_string()))?;
+        serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
+    }
+}
+
+/// Turns a host error text into a lookup error. waPC prefixes it with `Host error: ` and
+/// policy-server with `Callback evaluation failure: `; neither helps the reader.
+pub fn classify_host_error(text: &str) -> LookupError {
+    let text = text.strip_prefix("Host error: ").unwrap_or(text);
+    let text = text.strip_prefix("Callback evaluation failure: ").unwrap_or(text);
+    match text.starts_with(NOT_FOUND_PREFIX) {
+        true => LookupError::NotFound,
+        false => LookupError::Failed(text.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_errors_are_classified() {
+        assert_eq!(
+            classify_host_error(
+                "Host error: Cannot find stash.appscode.com/v1beta1/BackupBlueprint named 'x' inside of namespace 'None'"
+            ),
+            LookupError::NotFound
+        );
+        assert_eq!(
+            classify_host_error(
+                "Host error: Callback evaluation failure: Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'"
+            ),
+            LookupError::NotFound
+        );
+        assert_eq!(
+            classify_host_error("Host error: Callback evaluation failure: ApiError: forbidden"),
+            LookupError::Failed("ApiError: forbidden".into())
+        );
+    }
+}

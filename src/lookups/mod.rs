@@ -1,0 +1,51 @@
+//! Cluster lookups (SPEC §9): one small interface, the Kubewarden host implementation behind
+//! it, an in-memory cluster for tests and tools, and the per-evaluation view that makes every
+//! lookup at most once.
+
+mod host;
+mod memory;
+mod once;
+
+pub use host::{HostCluster, classify_host_error};
+pub use memory::MemoryCluster;
+pub use once::Lookups;
+
+use serde_json::Value;
+
+pub const BLUEPRINT_API_VERSION: &str = "stash.appscode.com/v1beta1";
+pub const BLUEPRINT_KIND: &str = "BackupBlueprint";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    NotFound,
+    /// Any other failure (API server unreachable, access not granted, bad answer).
+    Failed(String),
+}
+
+/// One object to get: what Kubewarden's `kubernetes.get_resource` takes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Query<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    /// `None` for a cluster-scoped object.
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+    /// The only field the policy needs, when it does not need the whole object.
+    pub field_mask: Option<&'static str>,
+}
+
+impl Query<'_> {
+    /// `Kind namespace/name` or `Kind name`, for messages and recorded calls.
+    pub fn label(&self) -> String {
+        match self.namespace {
+            Some(namespace) => format!("{} {namespace}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// What the policy reads from the cluster. Every call is a `get` of one object (never a
+/// list: list calls make policy-server watch and cache whole kinds).
+pub trait Cluster {
+    fn get(&self, query: &Query) -> Result<Value, LookupError>;
+}

@@ -1,0 +1,141 @@
+//! The lookups of one evaluation: typed, with the field masks the policy needs, and each made
+//! at most once (SPEC §6, host-call budget).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, Query};
+use crate::annotations::TARGET;
+
+type Key = (String, String, Option<String>, String);
+
+pub struct Lookups<'a> {
+    cluster: &'a dyn Cluster,
+    answers: RefCell<BTreeMap<Key, Result<Value, LookupError>>>,
+}
+
+impl<'a> Lookups<'a> {
+    pub fn new(cluster: &'a dyn Cluster) -> Lookups<'a> {
+        Lookups {
+            cluster,
+            answers: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The BackupBlueprint `name` (cluster scope), whole.
+    pub fn backup_blueprint(&self, name: &str) -> Result<Value, LookupError> {
+        self.get(Query {
+            api_version: BLUEPRINT_API_VERSION,
+            kind: BLUEPRINT_KIND,
+            namespace: None,
+            name,
+            field_mask: None,
+        })
+    }
+
+    /// Whether Secret `namespace/name` exists; its data is never read.
+    pub fn secret_exists(&self, namespace: &str, name: &str) -> Result<(), LookupError> {
+        self.get(Query {
+            api_version: "v1",
+            kind: "Secret",
+            namespace: Some(namespace),
+            name,
+            field_mask: Some("metadata.name"),
+        })
+        .map(drop)
+    }
+
+    /// The labels of Namespace `name`.
+    pub fn namespace_labels(&self, name: &str) -> Result<BTreeMap<String, String>, LookupError> {
+        let namespace = self.get(Query {
+            api_version: "v1",
+            kind: "Namespace",
+            namespace: None,
+            name,
+            field_mask: Some("metadata.labels"),
+        })?;
+        Ok(string_map(namespace.pointer("/metadata/labels")))
+    }
+
+    /// The `autobackup.kubewarden.io/target` annotation of an existing object (`None` when it
+    /// has none).
+    pub fn recorded_target(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, LookupError> {
+        let object = self.get(Query {
+            api_version,
+            kind,
+            namespace: Some(namespace),
+            name,
+            field_mask: Some("metadata.annotations"),
+        })?;
+        Ok(string_map(object.pointer("/metadata/annotations")).remove(TARGET))
+    }
+
+    fn get(&self, query: Query) -> Result<Value, LookupError> {
+        let key = (
+            query.api_version.to_string(),
+            query.kind.to_string(),
+            query.namespace.map(str::to_string),
+            query.name.to_string(),
+        );
+        if let Some(answer) = self.answers.borrow().get(&key) {
+            return answer.clone();
+        }
+        let answer = self.cluster.get(&query);
+        self.answers.borrow_mut().insert(key, answer.clone());
+        answer
+    }
+}
+
+/// A JSON object of strings as a map; other values are ignored.
+fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lookups::MemoryCluster;
+    use serde_json::json;
+
+    #[test]
+    fn each_lookup_is_made_once() {
+        let cluster = MemoryCluster::new(vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo", "labels": {"team": "a", "n": 1}}}),
+        ]);
+        let lookups = Lookups::new(&cluster);
+        for _ in 0..3 {
+            assert_eq!(
+                lookups.namespace_labels("demo"),
+                Ok(BTreeMap::from([("team".to_string(), "a".to_string())]))
+            );
+            assert_eq!(lookups.secret_exists("demo", "s"), Err(LookupError::NotFound));
+        }
+        assert_eq!(*cluster.calls.borrow(), ["Namespace demo", "Secret demo/s"]);
+    }
+
+    #[test]
+    fn recorded_target_reads_the_annotation() {
+        let cluster = MemoryCluster::new(vec![json!({
+            "apiVersion": "stash.appscode.com/v1alpha1", "kind": "Repository",
+            "metadata": {"name": "r", "namespace": "demo", "annotations": {TARGET: "apps/v1/Deployment/demo/web"}}
+        })]);
+        let lookups = Lookups::new(&cluster);
+        assert_eq!(
+            lookups.recorded_target("stash.appscode.com/v1alpha1", "Repository", "demo", "r"),
+            Ok(Some("apps/v1/Deployment/demo/web".to_string()))
+        );
+    }
+}
