@@ -12,6 +12,7 @@ pub mod naming;
 pub mod objects;
 pub mod policy;
 pub mod report;
+pub mod selection;
 pub mod settings;
 pub mod substitution;
 pub mod target;
