@@ -6,9 +6,9 @@ mod glob;
 mod json;
 mod labels;
 //mod namespaces;
-//mod selector;
+mod selector;
 
 pub use glob::Glob;
 pub use labels::{label_key_problem, label_value_problem};
 //pub use namespaces::NamespaceMatch;
-//pub use selector::{LabelSelector, Operator, Requirement};
+pub use selector::{LabelSelector, Operator, Requirement};
