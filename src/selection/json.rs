@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(child("", "namespaces"), "namespaces");
-        assert_eq!(child("blueprintAccess[2]", "namespaces"), "blueprintAccess[2].namespaces");
+        assert_eq!(
+            child("blueprintAccess[2]", "namespaces"),
+            "blueprintAccess[2].namespaces"
+        );
         assert_eq!(item("a.values", 3), "a.values[3]");
     }
 

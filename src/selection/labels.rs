@@ -138,7 +138,8 @@ mod tests {
 
     #[test]
     fn values() {
-        let shape = "it must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty)";
+        let shape =
+            "it must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty)";
         let cases = [
             ("", None),
             ("gold", None),

@@ -5,10 +5,10 @@
 mod glob;
 mod json;
 mod labels;
-//mod namespaces;
+mod namespaces;
 mod selector;
 
 pub use glob::Glob;
 pub use labels::{label_key_problem, label_value_problem};
-//pub use namespaces::NamespaceMatch;
+pub use namespaces::NamespaceMatch;
 pub use selector::{LabelSelector, Operator, Requirement};

@@ -75,8 +75,13 @@ impl LabelSelector {
 
     /// Whether `labels` satisfy every `matchLabels` pair and every requirement.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().all(|(key, value)| labels.get(key) == Some(value))
-            && self.match_expressions.iter().all(|requirement| requirement.matches(labels))
+        self.match_labels
+            .iter()
+            .all(|(key, value)| labels.get(key) == Some(value))
+            && self
+                .match_expressions
+                .iter()
+                .all(|requirement| requirement.matches(labels))
     }
 
     /// The selector as kubectl prints one, e.g. `team=payments,tier in (gold,silver),!legacy`;
@@ -319,7 +324,10 @@ mod tests {
             (json!({"matchLabels": {"tier": ""}}), [false, false, false]),
             (json!({}), [true, true, true]),
             (json!({"matchLabels": {}, "matchExpressions": []}), [true, true, true]),
-            (json!({"matchLabels": null, "matchExpressions": null}), [true, true, true]),
+            (
+                json!({"matchLabels": null, "matchExpressions": null}),
+                [true, true, true],
+            ),
         ];
         for (value, expected) in cases {
             let s = selector(value.clone());
@@ -350,11 +358,17 @@ mod tests {
         }));
         let cases = [
             (vec![("team", "payments"), ("env", "prod"), ("tier", "gold")], true),
-            (vec![("team", "payments"), ("env", "prod"), ("tier", "silver"), ("x", "y")], true),
+            (
+                vec![("team", "payments"), ("env", "prod"), ("tier", "silver"), ("x", "y")],
+                true,
+            ),
             (vec![("team", "payments"), ("env", "dev"), ("tier", "gold")], false),
             (vec![("team", "payments"), ("tier", "gold")], false),
             (vec![("team", "payments"), ("env", "prod")], false),
-            (vec![("team", "payments"), ("env", "prod"), ("tier", "gold"), ("legacy", "")], false),
+            (
+                vec![("team", "payments"), ("env", "prod"), ("tier", "gold"), ("legacy", "")],
+                false,
+            ),
         ];
         for (pairs, expected) in cases {
             assert_eq!(s.matches(&labels(&pairs)), expected, "{pairs:?}");
@@ -388,9 +402,18 @@ mod tests {
                 json!([]),
                 "p: expected a label selector (a map with matchLabels and/or matchExpressions), got a list",
             ),
-            (json!({"matchLabel": {}}), "p.matchLabel: unknown field; expected matchLabels or matchExpressions"),
-            (json!({"matchLabels": []}), "p.matchLabels: expected a map of label keys to values, got a list"),
-            (json!({"matchLabels": {"tier": 1}}), "p.matchLabels.tier: expected a string, got a number"),
+            (
+                json!({"matchLabel": {}}),
+                "p.matchLabel: unknown field; expected matchLabels or matchExpressions",
+            ),
+            (
+                json!({"matchLabels": []}),
+                "p.matchLabels: expected a map of label keys to values, got a list",
+            ),
+            (
+                json!({"matchLabels": {"tier": 1}}),
+                "p.matchLabels.tier: expected a string, got a number",
+            ),
             (
                 json!({"matchLabels": {"team": "a b"}}),
                 "p.matchLabels.team: 'a b' is not a valid label value: it must be letters, digits, '-', '_' \
@@ -406,7 +429,10 @@ mod tests {
                 "p.matchLabels: 'Team Name' is not a valid label key: it must be letters, digits, '-', '_' and \
                  '.', starting and ending with a letter or digit",
             ),
-            (json!({"matchExpressions": {}}), "p.matchExpressions: expected a list of requirements, got a map"),
+            (
+                json!({"matchExpressions": {}}),
+                "p.matchExpressions: expected a list of requirements, got a map",
+            ),
             (
                 json!({"matchExpressions": ["tier"]}),
                 "p.matchExpressions[0]: expected a requirement (a map with key, operator and values), got a string",
@@ -476,7 +502,11 @@ mod tests {
             ),
         ];
         for (value, expected) in cases {
-            assert_eq!(LabelSelector::parse(&value, "p"), Err(vec![expected.to_string()]), "{value}");
+            assert_eq!(
+                LabelSelector::parse(&value, "p"),
+                Err(vec![expected.to_string()]),
+                "{value}"
+            );
         }
     }
 
@@ -537,7 +567,11 @@ mod tests {
                 "team=payments,tier in (gold,silver),!legacy,env,zone notin (a)".to_string(),
             ),
             (
-                expression("tier", "In", &many_values.iter().map(String::as_str).collect::<Vec<_>>()),
+                expression(
+                    "tier",
+                    "In",
+                    &many_values.iter().map(String::as_str).collect::<Vec<_>>(),
+                ),
                 "tier in (v0,v1,v2,v3,v4,v5,v6,v7,v8,v9,…)".to_string(),
             ),
             (
