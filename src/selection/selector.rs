@@ -27,7 +27,9 @@ pub struct LabelSelector {
 /// One `matchExpressions` entry, e.g. `tier in (gold,silver)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
+    /// The label key tested, a valid qualified name.
     pub key: String,
+    /// How the key is tested.
     pub operator: Operator,
     /// Non-empty for `In` and `NotIn`, empty for `Exists` and `DoesNotExist`.
     pub values: Vec<String>,
