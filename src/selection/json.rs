@@ -1,0 +1,135 @@
+//! Walking settings JSON by hand: field paths, type names and unknown fields for messages.
+
+use serde_json::{Map, Value};
+
+use crate::report::shorten;
+
+/// `path.field`, or `field` alone when `path` is the top level.
+pub(super) fn child(path: &str, field: &str) -> String {
+    match path.is_empty() {
+        true => field.to_string(),
+        false => format!("{path}.{field}"),
+    }
+}
+
+/// `path[index]`.
+pub(super) fn item(path: &str, index: usize) -> String {
+    format!("{path}[{index}]")
+}
+
+/// The field `name` of `map`; `null` counts as absent, as in Kubernetes' decoder.
+pub(super) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    map.get(name).filter(|value| !value.is_null())
+}
+
+/// `{path}: expected {expected}, got a string` (or a number, a list, …).
+pub(super) fn wrong_type(path: &str, expected: &str, value: &Value) -> String {
+    format!("{path}: expected {expected}, got {}", kind(value))
+}
+
+/// The string `value`, or the message saying it is not one.
+pub(super) fn expect_str<'a>(value: &'a Value, path: &str) -> Result<&'a str, String> {
+    value.as_str().ok_or_else(|| wrong_type(path, "a string", value))
+}
+
+/// The list `value`, or the message saying it is not one.
+pub(super) fn expect_list<'a>(value: &'a Value, path: &str, expected: &str) -> Result<&'a [Value], String> {
+    match value {
+        Value::Array(items) => Ok(items),
+        other => Err(wrong_type(path, expected, other)),
+    }
+}
+
+/// The map `value`, or the message saying it is not one.
+pub(super) fn expect_map<'a>(value: &'a Value, path: &str, expected: &str) -> Result<&'a Map<String, Value>, String> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(wrong_type(path, expected, other)),
+    }
+}
+
+/// One message per field of `map` not in `known`: `{path}.{field}: unknown field; expected a, b or c`.
+pub(super) fn unknown_fields(map: &Map<String, Value>, known: &[&str], path: &str) -> Vec<String> {
+    map.keys()
+        .filter(|name| !known.contains(&name.as_str()))
+        .map(|name| {
+            format!(
+                "{}: unknown field; expected {}",
+                child(path, &shorten(name)),
+                alternatives(known)
+            )
+        })
+        .collect()
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn alternatives(words: &[&str]) -> String {
+    match words.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// What kind of JSON value `value` is, as messages say it.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths() {
+        assert_eq!(child("", "namespaces"), "namespaces");
+        assert_eq!(
+            child("blueprintAccess[2]", "namespaces"),
+            "blueprintAccess[2].namespaces"
+        );
+        assert_eq!(item("a.values", 3), "a.values[3]");
+    }
+
+    #[test]
+    fn type_messages_name_what_was_found() {
+        let cases = [
+            (json!(null), "p: expected a string, got null"),
+            (json!(true), "p: expected a string, got a boolean"),
+            (json!(1), "p: expected a string, got a number"),
+            (json!([]), "p: expected a string, got a list"),
+            (json!({}), "p: expected a string, got a map"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(expect_str(&value, "p"), Err(expected.to_string()));
+        }
+        assert_eq!(expect_str(&json!("x"), "p"), Ok("x"));
+    }
+
+    #[test]
+    fn null_fields_count_as_absent() {
+        let map = json!({"a": null, "b": 1});
+        let map = map.as_object().unwrap();
+        assert_eq!(field(map, "a"), None);
+        assert_eq!(field(map, "b"), Some(&json!(1)));
+        assert_eq!(field(map, "c"), None);
+    }
+
+    #[test]
+    fn unknown_fields_list_the_known_ones() {
+        let map = json!({"key": "a", "value": "b"});
+        assert_eq!(
+            unknown_fields(map.as_object().unwrap(), &["key", "operator", "values"], "e[0]"),
+            ["e[0].value: unknown field; expected key, operator or values"]
+        );
+        assert_eq!(alternatives(&["a"]), "a");
+        assert_eq!(alternatives(&["a", "b"]), "a or b");
+    }
+}

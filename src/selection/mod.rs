@@ -1,0 +1,14 @@
+//! Which namespaces a settings rule applies to (SPEC §8): name globs, Kubernetes label
+//! selectors, and the two combined. Shared by `blueprintAccess`, `requireBackup` and
+//! `defaultBlueprints`; pure data, no lookups.
+
+mod glob;
+mod json;
+mod labels;
+mod namespaces;
+mod selector;
+
+pub use glob::Glob;
+pub use labels::{label_key_problem, label_value_problem};
+pub use namespaces::NamespaceMatch;
+pub use selector::{LabelSelector, Operator, Requirement};
