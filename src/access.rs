@@ -93,7 +93,10 @@ impl AccessRules {
                 Ok(labels) => labels,
                 Err(why) => return Access::Unknown(why),
             };
-            if naming.iter().any(|rule| rule.namespaces.matches(namespace, Some(&labels))) {
+            if naming
+                .iter()
+                .any(|rule| rule.namespaces.matches(namespace, Some(&labels)))
+            {
                 return Access::Allowed;
             }
         }
@@ -157,7 +160,10 @@ fn parse_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -
     let items = match value.map(Value::as_array) {
         Some(Some(items)) if !items.is_empty() => items,
         Some(Some(_)) | None => {
-            problems.push(Problem::setting(path, "is required: a non-empty list of blueprint names or globs"));
+            problems.push(Problem::setting(
+                path,
+                "is required: a non-empty list of blueprint names or globs",
+            ));
             return Vec::new();
         }
         Some(None) => {

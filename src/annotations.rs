@@ -255,7 +255,11 @@ fn parse_volume_mount(element: &str) -> Result<VolumeMount, String> {
 }
 
 /// The entries whose key starts with `prefix`, keyed by the rest of the key.
-fn prefixed(annotations: &BTreeMap<String, String>, prefix: &str, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
+fn prefixed(
+    annotations: &BTreeMap<String, String>,
+    prefix: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, String)> {
     let mut entries = Vec::new();
     for (key, value) in annotations.range(prefix.to_string()..) {
         let Some(rest) = key.strip_prefix(prefix) else { break };

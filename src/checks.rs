@@ -337,9 +337,9 @@ fn stash_webhook_rules(target: &Target, spec: &Map<String, Value>, names: &Objec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::render;
     use crate::annotations::VolumeMount;
     use crate::naming::object_names;
+    use crate::report::render;
     use crate::target::{Target, classify};
     use serde_json::json;
 
@@ -363,13 +363,21 @@ mod tests {
         let spec = json!({"template": {"spec": {"volumes": [{"name": "data"}, {"name": "cache"}]}}});
         assert!(workload_volumes("Deployment", Some(&spec), &request(&[("data", "/data")], &["/data/x"])).is_empty());
         assert_eq!(
-            render(&workload_volumes("Deployment", Some(&spec), &request(&[("dta", "/data")], &["/data"]))),
+            render(&workload_volumes(
+                "Deployment",
+                Some(&spec),
+                &request(&[("dta", "/data")], &["/data"])
+            )),
             [
                 "stash.appscode.com/volume-mounts: volume 'dta' is not in the pod template's volumes (declared: data, cache); use the name of a declared volume"
             ]
         );
         assert_eq!(
-            render(&workload_volumes("DaemonSet", None, &request(&[("data", "/data")], &[]))),
+            render(&workload_volumes(
+                "DaemonSet",
+                None,
+                &request(&[("data", "/data")], &[])
+            )),
             [
                 "stash.appscode.com/volume-mounts: volume 'data' is not in the pod template's volumes (none declared); use the name of a declared volume"
             ]
@@ -388,7 +396,11 @@ mod tests {
             .is_empty()
         );
         assert_eq!(
-            render(&workload_volumes("StatefulSet", Some(&spec), &request(&[("x", "/x")], &[]))),
+            render(&workload_volumes(
+                "StatefulSet",
+                Some(&spec),
+                &request(&[("x", "/x")], &[])
+            )),
             [
                 "stash.appscode.com/volume-mounts: volume 'x' is not in the pod template's volumes or the volumeClaimTemplates (declared: source-data); use the name of a declared volume"
             ]

@@ -17,7 +17,11 @@ pub fn allowed<'r>(context: &Context, requested: &'r [String], findings: &mut Fi
     };
     let mut allowed = Vec::new();
     for blueprint in requested {
-        match context.settings.blueprint_access.decide(blueprint, namespace, &mut labels) {
+        match context
+            .settings
+            .blueprint_access
+            .decide(blueprint, namespace, &mut labels)
+        {
             Access::Allowed => allowed.push(blueprint.as_str()),
             Access::Forbidden(why) => findings.problem(Problem::blueprint(blueprint, why)),
             Access::Unknown(why) => findings.lookup_failed(format!("Namespace '{namespace}'"), &why),

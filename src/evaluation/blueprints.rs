@@ -86,7 +86,11 @@ fn substitution_problem(
             "; simplify the blueprint field".to_string()
         }
     };
-    Some(Problem::blueprint_field(blueprint, error.path(), format!("{error}{hint}")))
+    Some(Problem::blueprint_field(
+        blueprint,
+        error.path(),
+        format!("{error}{hint}"),
+    ))
 }
 
 fn undefined_variable_hint(name: &str, target: &Target) -> String {

@@ -23,17 +23,18 @@ pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings
             if !checked.insert(object) {
                 continue;
             }
-            let owner = match context
-                .lookups
-                .recorded_target(object.api_version, object.kind, object.namespace, object.name)
-            {
-                Ok(owner) => owner,
-                Err(LookupError::NotFound) => continue,
-                Err(LookupError::Failed(why)) => {
-                    findings.lookup_failed(object.to_string(), &why);
-                    continue;
-                }
-            };
+            let owner =
+                match context
+                    .lookups
+                    .recorded_target(object.api_version, object.kind, object.namespace, object.name)
+                {
+                    Ok(owner) => owner,
+                    Err(LookupError::NotFound) => continue,
+                    Err(LookupError::Failed(why)) => {
+                        findings.lookup_failed(object.to_string(), &why);
+                        continue;
+                    }
+                };
             if owner.as_deref() == Some(ours.as_str()) {
                 continue;
             }

@@ -24,10 +24,17 @@ struct FailedLookup {
 /// The decision the findings lead to.
 #[derive(Debug)]
 pub enum Verdict {
-    Reject { problems: Vec<Problem>, warnings: Vec<String> },
+    Reject {
+        problems: Vec<Problem>,
+        warnings: Vec<String>,
+    },
     /// Lookups failed and `onLookupError` is `accept`: accepted, but nothing could be verified.
-    AcceptUnchecked { warnings: Vec<String> },
-    Accept { warnings: Vec<String> },
+    AcceptUnchecked {
+        warnings: Vec<String>,
+    },
+    Accept {
+        warnings: Vec<String>,
+    },
 }
 
 impl Findings {
@@ -111,9 +118,9 @@ mod tests {
 
     fn warnings_of(verdict: Verdict) -> Vec<String> {
         match verdict {
-            Verdict::Reject { warnings, .. }
-            | Verdict::AcceptUnchecked { warnings }
-            | Verdict::Accept { warnings } => warnings,
+            Verdict::Reject { warnings, .. } | Verdict::AcceptUnchecked { warnings } | Verdict::Accept { warnings } => {
+                warnings
+            }
         }
     }
 
@@ -128,8 +135,10 @@ mod tests {
         match failing().verdict(OnLookupError::Reject) {
             Verdict::Reject { problems, .. } => assert_eq!(
                 crate::report::render(&problems),
-                ["could not look up Namespace 'demo': down; the policy could not verify the backup, retry later \
-                  or ask the cluster administrator to check the policy-server's access (see rbac.yaml)"]
+                [
+                    "could not look up Namespace 'demo': down; the policy could not verify the backup, retry later \
+                  or ask the cluster administrator to check the policy-server's access (see rbac.yaml)"
+                ]
             ),
             other => panic!("{other:?}"),
         }

@@ -23,9 +23,8 @@ impl Cluster for HostCluster {
             field_masks: query.field_mask.map(|mask| BTreeSet::from([mask.to_string()])),
         };
         let payload = serde_json::to_vec(&request).map_err(|e| LookupError::Failed(e.to_string()))?;
-        let answer =
-            kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
-                .map_err(|e| classify_host_error(&e.to_string()))?;
+        let answer = kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
+            .map_err(|e| classify_host_error(&e.to_string()))?;
         serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
     }
 }

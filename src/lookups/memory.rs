@@ -67,7 +67,11 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "demo"}}),
         ]);
         let query = |kind, namespace, name| Query {
-            api_version: if kind == "Secret" { "v1" } else { "stash.appscode.com/v1beta1" },
+            api_version: if kind == "Secret" {
+                "v1"
+            } else {
+                "stash.appscode.com/v1beta1"
+            },
             kind,
             namespace,
             name,

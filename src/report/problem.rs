@@ -73,7 +73,10 @@ impl fmt::Display for Problem {
             Subject::Object => write!(f, "{}", self.text),
             Subject::Annotation(key) | Subject::Setting(key) => write!(f, "{key}: {}", self.text),
             Subject::Blueprint { name, field: None } => write!(f, "BackupBlueprint '{name}' {}", self.text),
-            Subject::Blueprint { name, field: Some(field) } => {
+            Subject::Blueprint {
+                name,
+                field: Some(field),
+            } => {
                 write!(f, "BackupBlueprint '{name}' {field}: {}", self.text)
             }
         }

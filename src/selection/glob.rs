@@ -210,7 +210,7 @@ mod tests {
             ),
             (
                 "a\nb",
-                "'a\nb' has '\\n', which is never in a Kubernetes name; use lower-case letters, digits, '-', '.', \
+                "'a\\nb' has '\\n', which is never in a Kubernetes name; use lower-case letters, digits, '-', '.', \
                  '*' (any run of characters) and '?' (exactly one character)",
             ),
         ];

@@ -132,8 +132,8 @@ impl Settings {
     fn compile(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
         let mut problems = Vec::new();
         let custom_variables = compile_custom_variables(raw.custom_variables, &mut problems);
-        let blueprint_access = AccessRules::parse(raw.blueprint_access.as_ref(), "blueprintAccess")
-            .unwrap_or_else(|found| {
+        let blueprint_access =
+            AccessRules::parse(raw.blueprint_access.as_ref(), "blueprintAccess").unwrap_or_else(|found| {
                 problems.extend(found);
                 AccessRules::default()
             });
@@ -155,7 +155,10 @@ fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>
     for (index, name) in raw.allowed.iter().enumerate() {
         let path = format!("customVariables.allowed[{index}]");
         if let Some(why) = variable_name_problem(name) {
-            problems.push(Problem::setting(path, format!("'{}' {why}", crate::report::shorten(name))));
+            problems.push(Problem::setting(
+                path,
+                format!("'{}' {why}", crate::report::shorten(name)),
+            ));
         } else if raw.allowed[..index].contains(name) {
             problems.push(Problem::setting(path, format!("'{name}' is listed twice")));
         }
