@@ -182,3 +182,166 @@ fn parse_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -
     }
     globs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::render;
+    use serde_json::json;
+
+    fn rules(value: Value) -> AccessRules {
+        AccessRules::parse(Some(&value), "blueprintAccess").unwrap()
+    }
+
+    fn team_rules() -> AccessRules {
+        rules(json!([
+            {"blueprints": ["team-a-*"], "namespaces": ["team-a", "team-a-*"]},
+            {"blueprints": ["shared-?"], "namespaceSelector": {"matchLabels": {"backup": "shared"}}},
+            {"blueprints": ["shared-?", "gold"], "namespaces": ["prod-*"], "namespaceSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["gold"]}]}},
+        ]))
+    }
+
+    /// Decides with `labels` (None: the lookup fails) and returns the decision and the number
+    /// of label lookups made.
+    fn decide(
+        rules: &AccessRules,
+        blueprint: &str,
+        namespace: &str,
+        labels: Option<&[(&str, &str)]>,
+    ) -> (Access, usize) {
+        let mut lookups = 0;
+        let mut read = || {
+            lookups += 1;
+            labels
+                .map(|pairs| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+                .ok_or_else(|| "down".to_string())
+        };
+        let access = rules.decide(blueprint, namespace, &mut read);
+        (access, lookups)
+    }
+
+    #[test]
+    fn no_rules_allow_everything_without_a_lookup() {
+        assert_eq!(decide(&AccessRules::default(), "any", "ns", None), (Access::Allowed, 0));
+    }
+
+    #[test]
+    fn decisions() {
+        let rules = team_rules();
+        let shared = [("backup", "shared")];
+        let gold = [("tier", "gold")];
+        let cases: [(&str, &str, Option<&[(&str, &str)]>, bool, usize); 10] = [
+            ("team-a-daily", "team-a", None, true, 0),
+            ("team-a-daily", "team-a-dev", None, true, 0),
+            ("team-a-daily", "team-b", None, false, 0),
+            ("shared-1", "team-b", Some(&shared), true, 1),
+            ("shared-1", "team-b", Some(&[]), false, 1),
+            ("shared-12", "team-b", Some(&shared), false, 0),
+            ("shared-1", "prod-eu", None, true, 0),
+            ("gold", "team-b", Some(&gold), true, 1),
+            ("gold", "team-b", Some(&[("tier", "silver")]), false, 1),
+            ("other", "team-a", None, false, 0),
+        ];
+        for (blueprint, namespace, labels, allowed, lookups) in cases {
+            let (access, made) = decide(&rules, blueprint, namespace, labels);
+            assert_eq!(
+                access == Access::Allowed,
+                allowed,
+                "{blueprint} in {namespace}: {access:?}"
+            );
+            assert_eq!(made, lookups, "{blueprint} in {namespace}: lookups");
+        }
+    }
+
+    #[test]
+    fn a_failed_label_lookup_leaves_the_decision_open() {
+        assert_eq!(
+            decide(&team_rules(), "shared-1", "team-b", None),
+            (Access::Unknown("down".into()), 1)
+        );
+    }
+
+    #[test]
+    fn forbidden_says_what_would_allow_it_from_the_rules_naming_the_blueprint() {
+        let rules = team_rules();
+        assert_eq!(
+            decide(&rules, "gold", "team-b", Some(&[])).0,
+            Access::Forbidden(
+                "may not be used in namespace 'team-b': blueprintAccess allows it only in namespaces prod-* \
+                 or namespaces labelled tier in (gold); use a blueprint allowed here or ask the cluster administrator"
+                    .into()
+            )
+        );
+        assert_eq!(
+            decide(&rules, "shared-1", "team-b", Some(&[])).0,
+            Access::Forbidden(
+                "may not be used in namespace 'team-b': blueprintAccess allows it only in namespaces labelled backup=shared; \
+                 or namespaces prod-* or namespaces labelled tier in (gold); use a blueprint allowed here or ask the cluster administrator"
+                    .into()
+            )
+        );
+        assert_eq!(
+            decide(&rules, "other", "team-a", None).0,
+            Access::Forbidden(
+                "may not be used in namespace 'team-a': no blueprintAccess rule lists it; \
+                 use a blueprint allowed here or ask the cluster administrator to add a rule"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn invalid_rules_name_their_field_path() {
+        let cases = [
+            (json!({}), vec!["blueprintAccess: must be a list of rules"]),
+            (
+                json!([1]),
+                vec!["blueprintAccess[0]: must be a rule with blueprints and namespaces or namespaceSelector"],
+            ),
+            (
+                json!([{"blueprints": ["a"]}]),
+                vec![
+                    "blueprintAccess[0]: needs namespaces or namespaceSelector (or both): the namespaces that may use these blueprints",
+                ],
+            ),
+            (
+                json!([{"namespaces": ["a"]}, {"blueprints": [], "namespaces": ["a"]}, {"blueprints": "a", "namespaces": ["a"]}]),
+                vec![
+                    "blueprintAccess[0].blueprints: is required: a non-empty list of blueprint names or globs",
+                    "blueprintAccess[1].blueprints: is required: a non-empty list of blueprint names or globs",
+                    "blueprintAccess[2].blueprints: must be a list of blueprint names or globs",
+                ],
+            ),
+            (
+                json!([{"blueprints": ["A", 3], "namespaces": ["a"], "namespace": "x"}]),
+                vec![
+                    "blueprintAccess[0].namespace: unknown field; expected blueprints, namespaces, namespaceSelector",
+                    "blueprintAccess[0].blueprints[0]: 'A' has 'A', which is never in a Kubernetes name; use lower-case letters, \
+                     digits, '-', '.', '*' (any run of characters) and '?' (exactly one character)",
+                    "blueprintAccess[0].blueprints[1]: must be a string",
+                ],
+            ),
+            (
+                json!([{"blueprints": ["a"], "namespaceSelector": {"matchExpressions": [{"key": "k", "operator": "Has"}]}}]),
+                vec![
+                    "blueprintAccess[0].namespaceSelector.matchExpressions[0].operator: 'Has' is not a valid operator; \
+                     use In, NotIn, Exists or DoesNotExist",
+                ],
+            ),
+        ];
+        for (value, expected) in cases {
+            let problems = AccessRules::parse(Some(&value), "blueprintAccess").unwrap_err();
+            assert_eq!(render(&problems), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn absent_or_null_is_no_rule() {
+        assert!(AccessRules::parse(None, "blueprintAccess").unwrap().is_empty());
+        assert!(
+            AccessRules::parse(Some(&Value::Null), "blueprintAccess")
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

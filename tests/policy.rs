@@ -6,70 +6,8 @@ use backup_blueprint_policy::annotations::RESOLVED;
 use backup_blueprint_policy::lookups::MemoryCluster;
 use backup_blueprint_policy::policy::Decision;
 use backup_blueprint_policy::settings::{Check, CustomVariables, OnLookupError, Settings};
-use common::{admit, admit_with, resolved_items};
-use serde_json::{Value, json};
-
-fn blueprint(name: &str, spec: Value) -> Value {
-    json!({"apiVersion": "stash.appscode.com/v1beta1", "kind": "BackupBlueprint", "metadata": {"name": name}, "spec": spec})
-}
-
-fn gcs_blueprint(name: &str) -> Value {
-    blueprint(
-        name,
-        json!({
-            "backend": {"gcs": {"bucket": "b", "prefix": "${TARGET_NAMESPACE}/${TARGET_KIND}/${TARGET_NAME}"}, "storageSecretName": "gcs-secret"},
-            "schedule": "*/5 * * * *",
-            "retentionPolicy": {"name": "keep-last-5", "keepLast": 5, "prune": true},
-        }),
-    )
-}
-
-fn secret(namespace: &str, name: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}})
-}
-
-fn cluster() -> Vec<Value> {
-    vec![gcs_blueprint("gcs-daily"), secret("demo", "gcs-secret")]
-}
-
-fn deployment(annotations: Value) -> Value {
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
-        "spec": {"template": {"spec": {
-            "containers": [{"name": "app", "image": "nginx", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
-            "volumes": [{"name": "data", "emptyDir": {}}],
-        }}},
-    })
-}
-
-fn good_annotations() -> Value {
-    json!({
-        "stash.appscode.com/backup-blueprint": "gcs-daily",
-        "stash.appscode.com/target-paths": "/data",
-        "stash.appscode.com/volume-mounts": "data:/data",
-    })
-}
-
-fn with_annotation(mut object: Value, key: &str, value: &str) -> Value {
-    object["metadata"]["annotations"][key] = json!(value);
-    object
-}
-
-fn rejection(object: &Value, cluster: Vec<Value>) -> String {
-    match admit(object, cluster, &Settings::default()).0.decision {
-        Decision::Reject(message) => message,
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
-fn mutated(object: &Value, cluster: Vec<Value>, settings: &Settings) -> Value {
-    match admit(object, cluster, settings).0.decision {
-        Decision::Mutate(object) => object,
-        other => panic!("expected a mutation, got {other:?}"),
-    }
-}
+use common::*;
+use serde_json::json;
 
 #[test]
 fn the_issue_example_message() {

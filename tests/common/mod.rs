@@ -5,9 +5,9 @@ use std::path::Path;
 
 use backup_blueprint_policy::annotations::RESOLVED;
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::{Admission, Outcome, evaluate};
+use backup_blueprint_policy::policy::{Admission, Decision, Outcome, evaluate};
 use backup_blueprint_policy::settings::Settings;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -52,4 +52,77 @@ pub fn resolved_items(object: &Value) -> Vec<Value> {
     assert_eq!(list["apiVersion"], "v1");
     assert_eq!(list["kind"], "List");
     list["items"].as_array().expect("items").clone()
+}
+
+// Fixtures: a GCS blueprint, its Secret, an annotated Deployment.
+
+pub fn blueprint(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "stash.appscode.com/v1beta1", "kind": "BackupBlueprint", "metadata": {"name": name}, "spec": spec})
+}
+
+pub fn gcs_blueprint(name: &str) -> Value {
+    blueprint(
+        name,
+        json!({
+            "backend": {"gcs": {"bucket": "b", "prefix": "${TARGET_NAMESPACE}/${TARGET_KIND}/${TARGET_NAME}"}, "storageSecretName": "gcs-secret"},
+            "schedule": "*/5 * * * *",
+            "retentionPolicy": {"name": "keep-last-5", "keepLast": 5, "prune": true},
+        }),
+    )
+}
+
+pub fn secret(namespace: &str, name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace}})
+}
+
+pub fn cluster() -> Vec<Value> {
+    vec![gcs_blueprint("gcs-daily"), secret("demo", "gcs-secret")]
+}
+
+pub fn deployment(annotations: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "demo", "annotations": annotations},
+        "spec": {"template": {"spec": {
+            "containers": [{"name": "app", "image": "nginx", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+            "volumes": [{"name": "data", "emptyDir": {}}],
+        }}},
+    })
+}
+
+pub fn good_annotations() -> Value {
+    json!({
+        "stash.appscode.com/backup-blueprint": "gcs-daily",
+        "stash.appscode.com/target-paths": "/data",
+        "stash.appscode.com/volume-mounts": "data:/data",
+    })
+}
+
+pub fn with_annotation(mut object: Value, key: &str, value: &str) -> Value {
+    object["metadata"]["annotations"][key] = json!(value);
+    object
+}
+
+pub fn rejection(object: &Value, cluster: Vec<Value>) -> String {
+    match admit(object, cluster, &Settings::default()).0.decision {
+        Decision::Reject(message) => message,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+pub fn mutated(object: &Value, cluster: Vec<Value>, settings: &Settings) -> Value {
+    match admit(object, cluster, settings).0.decision {
+        Decision::Mutate(object) => object,
+        other => panic!("expected a mutation, got {other:?}"),
+    }
+}
+
+/// Settings from their JSON form, as policy-server passes them.
+pub fn settings(value: Value) -> Settings {
+    backup_blueprint_policy::settings::parse(value.to_string().as_bytes()).expect("valid settings")
+}
+
+pub fn namespace(name: &str, labels: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
 }
