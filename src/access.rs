@@ -230,7 +230,8 @@ mod tests {
         let rules = team_rules();
         let shared = [("backup", "shared")];
         let gold = [("tier", "gold")];
-        let cases: [(&str, &str, Option<&[(&str, &str)]>, bool, usize); 10] = [
+        type Labels<'a> = Option<&'a [(&'a str, &'a str)]>;
+        let cases: [(&str, &str, Labels, bool, usize); 10] = [
             ("team-a-daily", "team-a", None, true, 0),
             ("team-a-daily", "team-a-dev", None, true, 0),
             ("team-a-daily", "team-b", None, false, 0),
