@@ -59,7 +59,10 @@ clean:
 # --- The compiled policy end to end (e2e-tests/, its own Cargo package) ---
 E2E_DIR := e2e-tests
 POLICY_RUN := $(E2E_DIR)/target/debug/policy-run
-EXAMPLES := deployment-good deployment-broken postgres
+# examples/NAME.yaml, or NAME:SETTINGS for examples/NAME.yaml with examples/SETTINGS.yaml
+# (the tenancy pair: one allowed, one forbidden under blueprintAccess).
+EXAMPLES := deployment-good deployment-broken postgres deployment-collision \
+	team-a-web:tenancy-settings team-c-web:tenancy-settings
 # policy-run keeps the compiled policy here (compiling it takes seconds).
 POLICY_RUN_CACHE := $(E2E_DIR)/target/policy-cache
 
@@ -86,10 +89,12 @@ policy-run:
 # Shows what the policy does to each example: the README's first command.
 .PHONY: run
 run: policy.wasm policy-run
-	@for example in $(EXAMPLES); do \
-	  echo "== policy-run --cluster examples/cluster.yaml --object examples/$$example.yaml --pretty"; \
+	@for entry in $(EXAMPLES); do \
+	  example=$${entry%%:*}; settings=""; \
+	  case $$entry in *:*) settings="--settings examples/$${entry#*:}.yaml ";; esac; \
+	  echo "== policy-run --cluster examples/cluster.yaml $$settings--object examples/$$example.yaml --pretty"; \
 	  POLICY_RUN_CACHE_DIR=$(POLICY_RUN_CACHE) $(POLICY_RUN) --cluster examples/cluster.yaml \
-	    --object examples/$$example.yaml --pretty || exit 1; \
+	    $$settings--object examples/$$example.yaml --pretty || exit 1; \
 	  echo; \
 	done
 

@@ -108,6 +108,15 @@ same_answer() {
 @test "invalid settings" { same_answer invalid-settings; }
 @test "host error: rejected" { same_answer host-error-reject; }
 @test "host error: accepted with onLookupError accept" { same_answer host-error-accept; }
+@test "access: allowed by name" { same_answer access-allowed-by-name; }
+@test "access: allowed by selector" { same_answer access-allowed-by-selector; }
+@test "access: forbidden by name" { same_answer access-forbidden-by-name; }
+@test "access: forbidden by selector" { same_answer access-forbidden-by-selector; }
+@test "access: one of several blueprints forbidden" { same_answer access-one-forbidden; }
+@test "collision with a hand-made object" { same_answer collision-foreign; }
+@test "collision in warn mode" { same_answer collision-warn; }
+@test "re-applied target: its own objects are no collision" { same_answer reapply-own-objects; }
+@test "20,000 blueprint names: no lookup" { same_answer too-many-blueprints; }
 
 @test "every scenario has a test here" {
   for dir in "$SCENARIOS"/*/; do

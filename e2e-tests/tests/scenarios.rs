@@ -57,7 +57,8 @@ fn deployment_accept_and_emit() {
     let (repository, bc) = accepted_pair("deployment");
     assert_eq!(
         repository["metadata"],
-        json!({"name": "deploy-web", "namespace": "demo", "labels": {
+        json!({"name": "deploy-web", "namespace": "demo",
+        "annotations": {"autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"}, "labels": {
         "app.kubernetes.io/managed-by": "backup-blueprint-policy", "autobackup.kubewarden.io/blueprint": "gcs-daily"}})
     );
     assert_eq!(
@@ -67,7 +68,8 @@ fn deployment_accept_and_emit() {
     assert_eq!(bc["metadata"]["name"], "deploy-web");
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "Deployment/web"})
+        json!({"autobackup.kubewarden.io/owner": "Deployment/web",
+               "autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"})
     );
     assert_eq!(bc["spec"]["repository"], json!({"name": "deploy-web"}));
     assert_eq!(bc["spec"]["schedule"], "*/5 * * * *");
@@ -145,7 +147,8 @@ fn kubedb_postgres_is_resolved_as_its_appbinding() {
     assert_eq!(repository["spec"]["backend"]["gcs"]["prefix"], "demo/postgres/pg");
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "AppBinding/pg"})
+        json!({"autobackup.kubewarden.io/owner": "AppBinding/pg",
+               "autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/pg"})
     );
     assert_eq!(bc["spec"]["task"], json!({"name": "postgres-backup-16.1"}));
     assert_eq!(
@@ -161,7 +164,11 @@ fn a_database_with_backup_namespace_is_backed_up_from_there() {
         assert_eq!(object["metadata"]["name"], "demo-app-shop-db");
         assert_eq!(object["metadata"]["namespace"], "backup");
     }
-    assert_eq!(bc["metadata"].get("annotations"), None, "no owner across namespaces");
+    assert_eq!(
+        bc["metadata"]["annotations"],
+        json!({"autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/shop-db"}),
+        "no owner across namespaces"
+    );
     assert_eq!(
         bc["spec"]["repository"],
         json!({"name": "demo-app-shop-db", "namespace": "backup"})
@@ -302,7 +309,7 @@ fn rejects_what_stash_webhooks_would_reject() {
     );
 }
 
-const MISSING_SECRET: &str = "Secret 'gcs-secret' (spec.backend.storageSecretName of BackupBlueprint 'gcs-daily') not found \
+const MISSING_SECRET: &str = "BackupBlueprint 'gcs-daily' spec.backend.storageSecretName: Secret 'gcs-secret' not found \
                               in namespace 'staging'; create it there: Secrets are namespaced and every Repository namespace \
                               needs its own copy";
 
@@ -343,7 +350,7 @@ fn the_storage_secret_is_not_looked_up_in_skip_mode() {
             other => panic!("unexpected {other:?}"),
         })
         .collect();
-    assert_eq!(kinds, ["BackupBlueprint"]);
+    assert_eq!(kinds, ["BackupBlueprint", "Repository", "BackupConfiguration"]);
 }
 
 #[test]
@@ -380,7 +387,7 @@ fn a_host_error_is_accepted_unchecked_when_configured() {
 }
 
 #[test]
-fn the_lookups_are_gets_with_the_secret_masked() {
+fn the_lookups_are_gets_with_field_masks() {
     let scenario = Scenario::new("deployment");
     let dir = tempfile::tempdir().unwrap();
     let recorded = dir.path().join("session.yml");
@@ -411,6 +418,22 @@ fn the_lookups_are_gets_with_the_secret_masked() {
                 namespace: Some("demo".into()),
                 disable_cache: false,
                 field_masks: Some(["metadata.name".to_string()].into()),
+            },
+            CallbackRequest::KubernetesGetResource {
+                api_version: "stash.appscode.com/v1alpha1".into(),
+                kind: "Repository".into(),
+                name: "deploy-web".into(),
+                namespace: Some("demo".into()),
+                disable_cache: false,
+                field_masks: Some(["metadata.annotations".to_string()].into()),
+            },
+            CallbackRequest::KubernetesGetResource {
+                api_version: "stash.appscode.com/v1beta1".into(),
+                kind: "BackupConfiguration".into(),
+                name: "deploy-web".into(),
+                namespace: Some("demo".into()),
+                disable_cache: false,
+                field_masks: Some(["metadata.annotations".to_string()].into()),
             },
         ]
     );
