@@ -165,6 +165,7 @@ fn questions_cover_exactly_the_implemented_settings() {
         for question in questions.as_array().into_iter().flatten() {
             into.insert(question["variable"].as_str().unwrap().to_string());
             collect(&question["subquestions"], into);
+            collect(&question["sequence_questions"], into);
         }
     }
     collect(&file("questions-ui.yml")["questions"], &mut variables);
@@ -172,10 +173,15 @@ fn questions_cover_exactly_the_implemented_settings() {
     let expected: BTreeSet<String> = [
         "emitResolvedObjects",
         "storageSecretCheck",
+        "collisionCheck",
         "onLookupError",
         "customVariables",
         "customVariables.allowed",
         "customVariables.valuePattern",
+        "blueprintAccess",
+        "blueprints",
+        "namespaces",
+        "namespaceSelector",
     ]
     .map(String::from)
     .into();
