@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::report::Problem;
 use crate::selection::{Glob, NamespaceMatch};
+use crate::settings::fields;
 
 const RULE_FIELDS: [&str; 3] = ["blueprints", "namespaces", "namespaceSelector"];
 /// A rejection describes at most this many rules.
@@ -122,65 +123,23 @@ fn describe_rules(rules: &[&AccessRule]) -> String {
 }
 
 fn parse_rule(item: &Value, path: &str) -> Result<AccessRule, Vec<Problem>> {
-    let Some(rule) = item.as_object() else {
-        return Err(vec![Problem::setting(
-            path,
-            "must be a rule with blueprints and namespaces or namespaceSelector",
-        )]);
+    let mut problems = Vec::new();
+    let what = "a rule with blueprints and namespaces or namespaceSelector";
+    let Some(rule) = fields::object(item, path, &RULE_FIELDS, what, &mut problems) else {
+        return Err(problems);
     };
-    let mut problems: Vec<Problem> = rule
-        .keys()
-        .filter(|key| !RULE_FIELDS.contains(&key.as_str()))
-        .map(|key| {
-            Problem::setting(
-                format!("{path}.{}", crate::report::shorten(key)),
-                format!("unknown field; expected {}", RULE_FIELDS.join(", ")),
-            )
-        })
-        .collect();
-    let blueprints = parse_globs(rule.get("blueprints"), &format!("{path}.blueprints"), &mut problems);
-    let namespaces_value = rule.get("namespaces");
-    let selector_value = rule.get("namespaceSelector");
-    if namespaces_value.is_none() && selector_value.is_none() {
+    let blueprints = fields::blueprint_globs(rule.get("blueprints"), &format!("{path}.blueprints"), &mut problems);
+    if !rule.contains_key("namespaces") && !rule.contains_key("namespaceSelector") {
         problems.push(Problem::setting(
             path,
             "needs namespaces or namespaceSelector (or both): the namespaces that may use these blueprints",
         ));
     }
-    let namespaces = NamespaceMatch::parse(namespaces_value, selector_value, path)
-        .map_err(|found| problems.extend(found.into_iter().map(Problem::object)))
-        .ok();
+    let namespaces = fields::namespaces(rule, path, &mut problems);
     match (namespaces, problems.is_empty()) {
         (Some(namespaces), true) => Ok(AccessRule { blueprints, namespaces }),
         _ => Err(problems),
     }
-}
-
-fn parse_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<Glob> {
-    let items = match value.map(Value::as_array) {
-        Some(Some(items)) if !items.is_empty() => items,
-        Some(Some(_)) | None => {
-            problems.push(Problem::setting(
-                path,
-                "is required: a non-empty list of blueprint names or globs",
-            ));
-            return Vec::new();
-        }
-        Some(None) => {
-            problems.push(Problem::setting(path, "must be a list of blueprint names or globs"));
-            return Vec::new();
-        }
-    };
-    let mut globs = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let item_path = format!("{path}[{index}]");
-        match item.as_str().map(Glob::parse) {
-            Some(Ok(glob)) => globs.push(glob),
-            Some(Err(why)) => problems.push(Problem::setting(item_path, why)),
-            None => problems.push(Problem::setting(item_path, "must be a string")),
-        }
-    }
-    globs
 }
 
 #[cfg(test)]

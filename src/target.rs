@@ -8,6 +8,30 @@ pub const APPBINDING_KIND: &str = "AppBinding";
 const KUBEDB_GROUP: &str = "kubedb.com";
 const KUBEDB_VERSIONS: [&str; 2] = ["v1alpha2", "v1"];
 
+/// The KubeDB database kinds of metadata.yml's rules (KubeDB's own kind names).
+const KUBEDB_KINDS: [&str; 11] = [
+    "Postgres",
+    "MySQL",
+    "MariaDB",
+    "MongoDB",
+    "Redis",
+    "Elasticsearch",
+    "PerconaXtraDB",
+    "PgBouncer",
+    "ProxySQL",
+    "Memcached",
+    "Etcd",
+];
+
+/// Every kind the policy handles, as settings name them (`requireBackup.kinds`, …).
+pub fn known_kinds() -> impl Iterator<Item = &'static str> {
+    WORKLOADS
+        .iter()
+        .map(|w| w.kind)
+        .chain(["PersistentVolumeClaim", APPBINDING_KIND])
+        .chain(KUBEDB_KINDS)
+}
+
 /// How Stash treats a target kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {

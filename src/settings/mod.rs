@@ -1,5 +1,7 @@
 //! Policy settings (SPEC §8), validated by `validate_settings` with precise messages.
 
+pub mod fields;
+
 use serde::Deserialize;
 use serde_json::Value;
 

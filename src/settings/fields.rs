@@ -1,0 +1,98 @@
+//! Reading rule settings from JSON with the field path in every problem: the shapes the
+//! `blueprintAccess`, `requireBackup`, `defaultBlueprints` and `guardrails` rules share.
+
+use serde_json::{Map, Value};
+
+use crate::report::{Problem, shorten};
+use crate::selection::{Glob, NamespaceMatch};
+use crate::target;
+
+/// `value` as an object whose keys are all in `fields`; each unknown key is a problem.
+pub fn object<'a>(
+    value: &'a Value,
+    path: &str,
+    fields: &[&str],
+    what: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<&'a Map<String, Value>> {
+    let Some(map) = value.as_object() else {
+        problems.push(Problem::setting(path, format!("must be {what}")));
+        return None;
+    };
+    for key in map.keys().filter(|key| !fields.contains(&key.as_str())) {
+        problems.push(Problem::setting(
+            format!("{path}.{}", shorten(key)),
+            format!("unknown field; expected {}", fields.join(", ")),
+        ));
+    }
+    Some(map)
+}
+
+/// A required, non-empty list of strings, each parsed by `parse`.
+pub fn list<T>(
+    value: Option<&Value>,
+    path: &str,
+    what: &str,
+    problems: &mut Vec<Problem>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    let items = match value.map(Value::as_array) {
+        Some(Some(items)) if !items.is_empty() => items,
+        Some(Some(_)) | None => {
+            problems.push(Problem::setting(path, format!("is required: a non-empty list of {what}")));
+            return Vec::new();
+        }
+        Some(None) => {
+            problems.push(Problem::setting(path, format!("must be a list of {what}")));
+            return Vec::new();
+        }
+    };
+    let mut parsed = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let item_path = format!("{path}[{index}]");
+        match item.as_str().map(&parse) {
+            Some(Ok(one)) => parsed.push(one),
+            Some(Err(why)) => problems.push(Problem::setting(item_path, why)),
+            None => problems.push(Problem::setting(item_path, "must be a string")),
+        }
+    }
+    parsed
+}
+
+/// `blueprints`: names or globs.
+pub fn blueprint_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<Glob> {
+    list(value, path, "blueprint names or globs", problems, Glob::parse)
+}
+
+/// `kinds`: kinds of objects the policy handles, as Kubernetes spells them.
+pub fn kinds(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+    list(value, path, "kinds (e.g. StatefulSet)", problems, |kind| {
+        match target::known_kinds().any(|known| known == kind) {
+            true => Ok(kind.to_string()),
+            false => Err(format!(
+                "'{}' is not a kind this policy handles; use one of {} (kinds are case-sensitive)",
+                shorten(kind),
+                target::known_kinds().collect::<Vec<_>>().join(", ")
+            )),
+        }
+    })
+}
+
+/// `namespaces` and `namespaceSelector` of a rule.
+pub fn namespaces(rule: &Map<String, Value>, path: &str, problems: &mut Vec<Problem>) -> Option<NamespaceMatch> {
+    NamespaceMatch::parse(rule.get("namespaces"), rule.get("namespaceSelector"), path)
+        .map_err(|found| problems.extend(found.into_iter().map(Problem::object)))
+        .ok()
+}
+
+/// An optional boolean.
+pub fn boolean(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            problems.push(Problem::setting(path, "must be true or false"));
+            false
+        }
+    }
+}
