@@ -6,14 +6,17 @@
 pub mod access;
 pub mod annotations;
 pub mod checks;
+pub mod civil_date;
 pub mod cron;
 pub mod emission;
 pub mod evaluation;
+pub mod inference;
 pub mod lookups;
 pub mod naming;
 pub mod objects;
 pub mod policy;
 pub mod report;
+pub mod schedule;
 pub mod selection;
 pub mod settings;
 pub mod substitution;
