@@ -125,7 +125,7 @@ pub fn days_until(from: Date, to: Date) -> i64 {
 
 /// Whether `year` has a February 29.
 pub fn is_leap_year(year: u16) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 /// The number of days of `month` (1..=12) in `year`; 0 for a month out of range.
@@ -213,7 +213,8 @@ mod tests {
 
     #[test]
     fn parse_table() {
-        let cases: &[(&str, Result<(u16, u8, u8), &str>)] = &[
+        type Want = Result<(u16, u8, u8), &'static str>;
+        let cases: &[(&str, Want)] = &[
             ("2026-12-01", Ok((2026, 12, 1))),
             ("1970-01-01", Ok((1970, 1, 1))),
             ("9999-12-31", Ok((9999, 12, 31))),

@@ -327,13 +327,13 @@ mod tests {
 
     #[test]
     fn work_and_output_are_bounded() {
-        let volumes: Vec<Value> = (0..5000)
+        let volumes: Vec<Value> = (0..1000)
             .map(|i| json!({"name": format!("v{i}"), "persistentVolumeClaim": {"claimName": "c"}}))
             .collect();
-        let mounts: Vec<Value> = (0..5000)
+        let mounts: Vec<Value> = (0..300)
             .map(|i| json!({"name": format!("v{i}"), "mountPath": format!("/m/{i}")}))
             .collect();
-        let containers: Vec<Value> = (0..500).map(|_| json!({"volumeMounts": mounts})).collect();
+        let containers: Vec<Value> = (0..300).map(|_| json!({"volumeMounts": mounts})).collect();
         let mut spec = pod(Value::Array(volumes), Value::Array(containers));
         spec["volumeClaimTemplates"] = json!([{"metadata": {"name": "v99"}}]);
         let inferred = infer_storage("StatefulSet", Some(&spec));
