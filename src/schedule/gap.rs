@@ -167,6 +167,49 @@ mod tests {
         assert_eq!(fields_gap(&friday_13th), Gap::Minutes(427 * DAY));
     }
 
+    /// The gap from every run instant of the window, listed one by one with dates computed
+    /// from day numbers: an independent check of the day and minute arithmetic.
+    fn brute_force(fields: &Fields) -> Gap {
+        let start = Date::new(FIRST_YEAR, 1, 1).unwrap().days_from_epoch();
+        let mut runs = Vec::new();
+        for index in 0..WINDOW_DAYS {
+            let date = Date::from_unix_seconds((start + index as i64) * 86_400);
+            if fields.day_matches(date.day(), date.month(), date.weekday()) {
+                runs.extend(fields.minutes_of_day().iter().map(|m| index * DAY + u64::from(*m)));
+            }
+        }
+        let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+            return Gap::Never;
+        };
+        let wrap = first + WINDOW_DAYS * DAY - last;
+        Gap::Minutes(runs.windows(2).map(|w| w[1] - w[0]).fold(wrap, u64::max))
+    }
+
+    #[test]
+    fn agrees_with_brute_force() {
+        const MINUTES: &[&str] = &["0", "59", "0,30", "*/40"];
+        const HOURS: &[&str] = &["0", "23", "1,22", "*/7"];
+        const DAYS: &[&str] = &[
+            "*", "?", "1", "31", "29", "1,15", "*/10", "13", "28-31", "2-30/9", "*/1", "30,31",
+        ];
+        const MONTHS: &[&str] = &["*", "2", "jan,jul", "*/5", "2,4,6", "dec", "4-11/3"];
+        const WEEKDAYS: &[&str] = &["*", "?", "0", "5", "1-5", "sat,sun", "*/3", "*/1", "2,*"];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut pick = |options: &[&'static str]| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            options[(seed % options.len() as u64) as usize]
+        };
+        for _ in 0..40 {
+            let text = [MINUTES, HOURS, DAYS, MONTHS, WEEKDAYS].map(&mut pick).join(" ");
+            let Timing::Fields(fields) = CronSchedule::parse(&text).unwrap().timing else {
+                unreachable!()
+            };
+            assert_eq!(fields_gap(&fields), brute_force(&fields), "{text}");
+        }
+    }
+
     #[test]
     fn the_window_repeats_the_calendar() {
         let start = Date::new(FIRST_YEAR, 1, 1).unwrap();
