@@ -1,9 +1,12 @@
 //! Cron schedule validation with the same acceptance as Kubernetes CronJob
 //! `spec.schedule`, which is parsed by `cron.ParseStandard` of
 //! github.com/robfig/cron v3.0.1. Only acceptance is mirrored; the messages
-//! are our own and name the offending part instead of echoing the schedule.
+//! are our own and name the offending part instead of echoing the schedule. The parser
+//! produces the schedule's meaning too ([`CronSchedule`]), so acceptance and meaning come from
+//! one place.
 
 use crate::report::shorten;
+use crate::schedule::{CronSchedule, Fields, Timing};
 
 /// One of the five positional fields of a standard cron schedule.
 struct Field {
@@ -55,44 +58,47 @@ const FIELDS: [Field; 5] = [
     },
 ];
 
-const DESCRIPTORS: [&str; 7] = [
-    "@yearly",
-    "@annually",
-    "@monthly",
-    "@weekly",
-    "@daily",
-    "@midnight",
-    "@hourly",
-];
+/// The values a field allows (bit `n` for value `n`) and whether robfig's star bit is set.
+#[derive(Clone, Copy, Default)]
+struct FieldSet {
+    bits: u64,
+    star: bool,
+}
 
 /// Ok when Kubernetes CronJob would accept `schedule`; Err with a message that names the bad part
 /// and says what is expected, WITHOUT repeating the whole schedule.
 pub fn validate_schedule(schedule: &str) -> Result<(), String> {
+    parse_schedule(schedule).map(|_| ())
+}
+
+/// The meaning of `schedule` when Kubernetes CronJob would accept it; otherwise the message of
+/// [`validate_schedule`].
+pub fn parse_schedule(schedule: &str) -> Result<CronSchedule, String> {
     if schedule.is_empty() {
         return Err("empty schedule".to_string());
     }
     let mut spec = schedule;
-    let mut has_zone = false;
+    let mut zone = None;
     if let Some(rest) = spec.strip_prefix("TZ=").or_else(|| spec.strip_prefix("CRON_TZ=")) {
         // robfig takes the zone up to the first ASCII space (not any whitespace)
         // and trims only the remainder; with no space at all it panics.
-        let Some((zone, after)) = rest.split_once(' ') else {
+        let Some((name, after)) = rest.split_once(' ') else {
             return Err("time zone prefix must be followed by a space and a schedule".to_string());
         };
-        check_zone(zone)?;
+        check_zone(name)?;
         spec = after.trim();
-        has_zone = true;
+        zone = Some(name.to_string());
     }
 
     // Without a zone prefix nothing is trimmed, so " @daily" is a one-field
     // schedule and "@daily " an unknown descriptor, as in robfig.
     if spec.starts_with('@') {
-        return check_descriptor(spec);
+        return descriptor(spec).map(|timing| CronSchedule { zone, timing });
     }
 
     let fields: Vec<&str> = spec.split_whitespace().collect();
     if fields.is_empty() {
-        return Err(if has_zone {
+        return Err(if zone.is_some() {
             "missing schedule after the time zone prefix".to_string()
         } else {
             "empty schedule".to_string()
@@ -110,18 +116,34 @@ pub fn validate_schedule(schedule: &str) -> Result<(), String> {
         }
         return Err(msg);
     }
-    for (text, field) in fields.iter().zip(FIELDS.iter()) {
+    let mut sets = [FieldSet::default(); 5];
+    for ((text, field), set) in fields.iter().zip(FIELDS.iter()).zip(sets.iter_mut()) {
         // robfig splits lists with strings.FieldsFunc, which drops empty
-        // elements: "1,,2" and even "," are accepted.
+        // elements: "1,,2" and even "," are accepted (and "," allows nothing).
         for expr in text.split(',').filter(|e| !e.is_empty()) {
-            check_range(expr, field)?;
+            let one = list_element(expr, field)?;
+            set.bits |= one.bits;
+            set.star |= one.star;
         }
     }
-    Ok(())
+    let [minutes, hours, days_of_month, months, days_of_week] = sets;
+    let fields = Fields {
+        minutes: minutes.bits,
+        hours: hours.bits,
+        days_of_month: days_of_month.bits,
+        months: months.bits,
+        days_of_week: days_of_week.bits,
+        day_of_month_star: days_of_month.star,
+        day_of_week_star: days_of_week.star,
+    };
+    Ok(CronSchedule {
+        zone,
+        timing: Timing::Fields(fields),
+    })
 }
 
 /// One list element: `*`, `?`, `v`, `a-b`, each optionally followed by `/step`.
-fn check_range(expr: &str, f: &Field) -> Result<(), String> {
+fn list_element(expr: &str, f: &Field) -> Result<FieldSet, String> {
     let mut slashes = expr.split('/');
     let range = slashes.next().unwrap_or_default();
     let step = slashes.next();
@@ -131,10 +153,12 @@ fn check_range(expr: &str, f: &Field) -> Result<(), String> {
 
     let mut hyphens = range.split('-');
     let low = hyphens.next().unwrap_or_default();
+    let star = low == "*" || low == "?";
+    let (mut start, mut end) = (f.min, f.max);
     // robfig ignores whatever follows "*-" or "?-".
-    if low != "*" && low != "?" {
-        let start = value(low, expr, f)?;
-        let end = match (hyphens.next(), step) {
+    if !star {
+        start = value(low, expr, f)?;
+        end = match (hyphens.next(), step) {
             (Some(high), _) => value(high, expr, f)?,
             // "a/n" means "a-max/n".
             (None, Some(_)) => f.max,
@@ -152,19 +176,24 @@ fn check_range(expr: &str, f: &Field) -> Result<(), String> {
         }
     }
 
-    if let Some(step) = step {
-        match step.parse::<i64>() {
-            Ok(n) if n > 0 => {}
-            _ => {
-                return Err(format!(
-                    "{} step must be a positive number, got {}",
-                    f.name,
-                    quote(step)
-                ));
-            }
+    let step = match step.map(str::parse::<i64>) {
+        None => 1,
+        Some(Ok(n)) if n > 0 => n.unsigned_abs(),
+        Some(_) => {
+            return Err(format!(
+                "{} step must be a positive number, got {}",
+                f.name,
+                quote(step.unwrap_or_default())
+            ));
         }
-    }
-    Ok(())
+    };
+    // A step only goes past the end of a range of at most 60 values: any larger one is the same.
+    let stride = usize::try_from(step).unwrap_or(usize::MAX);
+    Ok(FieldSet {
+        bits: (start..=end).step_by(stride).fold(0, |bits, v| bits | 1 << v),
+        // robfig drops the star bit of "*/n" for n > 1: "*/2" restricts the day.
+        star: star && step == 1,
+    })
 }
 
 /// A number (Go `strconv.Atoi`: optional sign, ASCII digits, fits in i64) or,
@@ -212,14 +241,16 @@ fn go_lower_eq(text: &str, name: &str) -> bool {
         .eq(name.chars())
 }
 
-fn check_descriptor(spec: &str) -> Result<(), String> {
-    if DESCRIPTORS.contains(&spec) {
-        return Ok(());
+fn descriptor(spec: &str) -> Result<Timing, String> {
+    if let Some(fields) = Fields::descriptor(spec) {
+        return Ok(Timing::Fields(fields));
     }
     if let Some(duration) = spec.strip_prefix("@every ") {
-        return check_go_duration(duration).map_err(|why| format!("@every duration {}: {why}", quote(duration)));
+        return every_seconds(duration)
+            .map(|seconds| Timing::Every { seconds })
+            .map_err(|why| format!("@every duration {}: {why}", quote(duration)));
     }
-    if DESCRIPTORS.contains(&spec.trim_end()) {
+    if Fields::descriptor(spec.trim_end()).is_some() {
         return Err(format!(
             "descriptor {} must not be followed by whitespace",
             quote(spec.trim_end())
@@ -234,8 +265,10 @@ fn check_descriptor(spec: &str) -> Result<(), String> {
 
 /// Acceptance of Go's `time.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`
 /// or "0", total within ±2^63 ns. robfig clamps any result (even negative) to
-/// at least one second, so every parsable duration is accepted.
-fn check_go_duration(s: &str) -> Result<(), String> {
+/// at least one second, so every parsable duration is accepted. The result is
+/// robfig's delay: whole seconds (truncated), at least one.
+fn every_seconds(s: &str) -> Result<u64, String> {
+    const NANOS_PER_SECOND: u64 = 1_000_000_000;
     const LIMIT: u64 = 1 << 63;
     let (neg, mut s) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -243,7 +276,7 @@ fn check_go_duration(s: &str) -> Result<(), String> {
         _ => (false, s),
     };
     if s == "0" {
-        return Ok(());
+        return Ok(1);
     }
     if s.is_empty() {
         return Err("expected a duration such as 1h30m".to_string());
@@ -324,7 +357,10 @@ fn check_go_duration(s: &str) -> Result<(), String> {
     if !neg && total > LIMIT - 1 {
         return Err("duration is too large".to_string());
     }
-    Ok(())
+    Ok(match neg {
+        true => 1,
+        false => (total / NANOS_PER_SECOND).max(1),
+    })
 }
 
 /// Only UTC, Local and IANA-shaped names: tzdata cannot be loaded here.
