@@ -19,6 +19,11 @@ pub const OWNER: &str = "autobackup.kubewarden.io/owner";
 /// so that an existing object of the same name is known to be ours or not (SPEC §6.9).
 pub const TARGET: &str = "autobackup.kubewarden.io/target";
 
+/// Opt-out of `requireBackup` and `defaultBlueprints` (SPEC §8.2).
+pub const SKIP: &str = "autobackup.kubewarden.io/skip";
+pub const SKIP_REASON: &str = "autobackup.kubewarden.io/skip-reason";
+pub const SKIP_UNTIL: &str = "autobackup.kubewarden.io/skip-until";
+
 /// More blueprints than this on one target is an error: it bounds the lookups per request.
 pub const MAX_BLUEPRINTS: usize = 16;
 /// More target paths or volume mounts than this is an error: it bounds the checks.

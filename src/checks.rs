@@ -10,7 +10,7 @@ use crate::target::Target;
 
 const PROVIDERS: [&str; 7] = ["local", "s3", "gcs", "azure", "swift", "b2", "rest"];
 const PREFIXED_PROVIDERS: [&str; 5] = ["s3", "gcs", "azure", "swift", "b2"];
-const KEEP_FIELDS: [&str; 6] = [
+pub const KEEP_FIELDS: [&str; 6] = [
     "keepLast",
     "keepHourly",
     "keepDaily",

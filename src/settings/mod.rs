@@ -6,6 +6,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::access::AccessRules;
+use crate::defaults::DefaultBlueprints;
+use crate::guardrails::Guardrails;
+use crate::requirement::RequireBackup;
 use crate::report::{Problem, render};
 
 pub const DEFAULT_VALUE_PATTERN: &str = "^[A-Za-z0-9._-]{1,63}$";
@@ -22,6 +25,9 @@ pub struct Settings {
     pub on_lookup_error: OnLookupError,
     pub custom_variables: CustomVariables,
     pub blueprint_access: AccessRules,
+    pub require_backup: Option<RequireBackup>,
+    pub default_blueprints: DefaultBlueprints,
+    pub guardrails: Guardrails,
 }
 
 impl Default for Settings {
@@ -79,6 +85,9 @@ struct RawSettings {
     on_lookup_error: OnLookupError,
     custom_variables: RawCustomVariables,
     blueprint_access: Option<Value>,
+    require_backup: Option<Value>,
+    default_blueprints: Option<Value>,
+    guardrails: Option<Value>,
 }
 
 impl Default for RawSettings {
@@ -90,6 +99,9 @@ impl Default for RawSettings {
             on_lookup_error: OnLookupError::Reject,
             custom_variables: RawCustomVariables::default(),
             blueprint_access: None,
+            require_backup: None,
+            default_blueprints: None,
+            guardrails: None,
         }
     }
 }
@@ -134,23 +146,35 @@ impl Settings {
     fn compile(raw: RawSettings) -> Result<Settings, Vec<Problem>> {
         let mut problems = Vec::new();
         let custom_variables = compile_custom_variables(raw.custom_variables, &mut problems);
-        let blueprint_access =
-            AccessRules::parse(raw.blueprint_access.as_ref(), "blueprintAccess").unwrap_or_else(|found| {
-                problems.extend(found);
-                AccessRules::default()
-            });
-        match (custom_variables, problems.is_empty()) {
-            (Some(custom_variables), true) => Ok(Settings {
-                emit_resolved_objects: raw.emit_resolved_objects,
-                storage_secret_check: raw.storage_secret_check,
-                collision_check: raw.collision_check,
-                on_lookup_error: raw.on_lookup_error,
-                custom_variables,
-                blueprint_access,
-            }),
+        let p = &mut problems;
+        let blueprint_access = keep(AccessRules::parse(raw.blueprint_access.as_ref(), "blueprintAccess"), p);
+        let require_backup = keep(RequireBackup::parse(raw.require_backup.as_ref(), "requireBackup"), p);
+        let default_blueprints = keep(DefaultBlueprints::parse(raw.default_blueprints.as_ref(), "defaultBlueprints"), p);
+        let guardrails = keep(Guardrails::parse(raw.guardrails.as_ref(), "guardrails"), p);
+        match (custom_variables, blueprint_access, require_backup, default_blueprints, guardrails) {
+            (Some(custom_variables), Some(blueprint_access), Some(require_backup), Some(default_blueprints), Some(guardrails))
+                if problems.is_empty() =>
+            {
+                Ok(Settings {
+                    emit_resolved_objects: raw.emit_resolved_objects,
+                    storage_secret_check: raw.storage_secret_check,
+                    collision_check: raw.collision_check,
+                    on_lookup_error: raw.on_lookup_error,
+                    custom_variables,
+                    blueprint_access,
+                    require_backup,
+                    default_blueprints,
+                    guardrails,
+                })
+            }
             _ => Err(problems),
         }
     }
+}
+
+/// The parsed value, or `None` with its problems added to `problems`.
+fn keep<T>(parsed: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Option<T> {
+    parsed.map_err(|found| problems.extend(found)).ok()
 }
 
 fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>) -> Option<CustomVariables> {
@@ -252,7 +276,7 @@ mod tests {
             ),
             (
                 r#"{"emitResolvedObject":true}"#,
-                "invalid settings: unknown field `emitResolvedObject`, expected one of `emitResolvedObjects`, `storageSecretCheck`, `collisionCheck`, `onLookupError`, `customVariables`, `blueprintAccess`",
+                "invalid settings: unknown field `emitResolvedObject`, expected one of `emitResolvedObjects`, `storageSecretCheck`, `collisionCheck`, `onLookupError`, `customVariables`, `blueprintAccess`, `requireBackup`, `defaultBlueprints`, `guardrails`",
             ),
             (
                 r#"{"customVariables":{"allowed":["TARGET_NAME"]}}"#,
