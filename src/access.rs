@@ -109,6 +109,38 @@ impl AccessRules {
     }
 }
 
+impl AccessRules {
+    /// The blueprint names or globs `namespace` may use (`None`: every blueprint, there is no
+    /// rule). `labels` is called only when a selector must decide; `Err` is why it failed.
+    pub fn usable_in(
+        &self,
+        namespace: &str,
+        labels: &mut dyn FnMut() -> Result<BTreeMap<String, String>, String>,
+    ) -> Result<Option<Vec<String>>, String> {
+        if self.rules.is_empty() {
+            return Ok(None);
+        }
+        let mut read: Option<BTreeMap<String, String>> = None;
+        let mut usable = Vec::new();
+        for rule in &self.rules {
+            let allowed = match rule.namespaces.needs_labels(namespace) {
+                false => rule.namespaces.matches(namespace, None),
+                true => {
+                    if read.is_none() {
+                        read = Some(labels()?);
+                    }
+                    rule.namespaces.matches(namespace, read.as_ref())
+                }
+            };
+            if allowed {
+                usable.extend(rule.blueprints.iter().map(|glob| glob.to_string()));
+            }
+        }
+        usable.dedup();
+        Ok(Some(usable))
+    }
+}
+
 /// `A; or B; or 2 more rules`: where the rules naming a blueprint allow it.
 fn describe_rules(rules: &[&AccessRule]) -> String {
     let mut text: Vec<String> = rules

@@ -47,7 +47,9 @@ impl DefaultBlueprints {
 
     /// The rules that name `kind`, in order.
     pub fn for_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a DefaultRule> {
-        self.rules.iter().filter(move |rule| rule.kinds.iter().any(|k| k == kind))
+        self.rules
+            .iter()
+            .filter(move |rule| rule.kinds.iter().any(|k| k == kind))
     }
 }
 

@@ -24,7 +24,10 @@ pub fn stale(recorded: Option<&str>, generated: &[Generated]) -> Vec<Problem> {
     let recorded: Vec<Value> = items.into_iter().map(comparable).collect();
     let mut problems = Vec::new();
     for one in generated {
-        let now = [comparable(one.repository.clone()), comparable(one.backup_configuration.clone())];
+        let now = [
+            comparable(one.repository.clone()),
+            comparable(one.backup_configuration.clone()),
+        ];
         let mut paths = Vec::new();
         for object in &now {
             match recorded.iter().find(|r| same_object(r, object)) {
@@ -36,7 +39,10 @@ pub fn stale(recorded: Option<&str>, generated: &[Generated]) -> Vec<Problem> {
             problems.push(stale_problem(&one.blueprint, &paths));
         }
     }
-    for gone in recorded.iter().filter(|r| !generated.iter().any(|g| blueprint_of(r) == Some(&g.blueprint))) {
+    for gone in recorded
+        .iter()
+        .filter(|r| !generated.iter().any(|g| blueprint_of(r) == Some(&g.blueprint)))
+    {
         let paths = [format!("{} removed", kind_of(gone))];
         problems.push(stale_problem(blueprint_of(gone).unwrap_or("?"), &paths));
     }
@@ -62,7 +68,11 @@ fn comparable(mut object: Value) -> Value {
 }
 
 fn kind_of(object: &Value) -> String {
-    object.get("kind").and_then(Value::as_str).unwrap_or("object").to_string()
+    object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("object")
+        .to_string()
 }
 
 fn blueprint_of(object: &Value) -> Option<&str> {
@@ -138,8 +148,10 @@ mod tests {
         now.repository["spec"]["backend"]["gcs"]["prefix"] = json!("q");
         assert_eq!(
             crate::report::render(&stale(Some(&recorded(&then)), &[now])),
-            ["the resolved objects are stale: BackupBlueprint 'gcs' changed (Repository spec.backend.gcs.prefix, \
-              BackupConfiguration spec.schedule); apply the object again to refresh them"]
+            [
+                "the resolved objects are stale: BackupBlueprint 'gcs' changed (Repository spec.backend.gcs.prefix, \
+              BackupConfiguration spec.schedule); apply the object again to refresh them"
+            ]
         );
     }
 
@@ -148,12 +160,16 @@ mod tests {
         let now = generated("@daily", json!({}));
         assert_eq!(
             crate::report::render(&stale(None, std::slice::from_ref(&now))),
-            ["the resolved objects are missing: autobackup.kubewarden.io/resolved is not set; apply the object again to emit them"]
+            [
+                "the resolved objects are missing: autobackup.kubewarden.io/resolved is not set; apply the object again to emit them"
+            ]
         );
         assert_eq!(
             crate::report::render(&stale(Some("{"), &[now])),
-            ["the resolved objects are stale: BackupBlueprint 'gcs' changed (Repository added, BackupConfiguration added); \
-              apply the object again to refresh them"]
+            [
+                "the resolved objects are stale: BackupBlueprint 'gcs' changed (Repository added, BackupConfiguration added); \
+              apply the object again to refresh them"
+            ]
         );
     }
 }

@@ -1,6 +1,8 @@
 //! Emission (SPEC §7): the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::annotations::RESOLVED;
@@ -14,6 +16,27 @@ pub fn resolved_list(generated: &[Generated]) -> String {
         .flat_map(|g| [&g.repository, &g.backup_configuration])
         .collect();
     json!({ "apiVersion": "v1", "kind": "List", "items": items }).to_string()
+}
+
+/// Adds `added` to the annotations of `object` (the backup annotations a default gives it).
+/// Returns whether the object changed.
+pub fn add_annotations(object: &mut Value, added: &BTreeMap<String, String>) -> bool {
+    if added.is_empty() {
+        return false;
+    }
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !annotations.is_object() {
+        *annotations = Value::Object(Map::new());
+    }
+    for (key, value) in added {
+        annotations[key] = Value::String(value.clone());
+    }
+    true
 }
 
 /// Sets (`Some`) or removes (`None`) the resolved annotation on `object`. Returns whether the

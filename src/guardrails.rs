@@ -41,7 +41,11 @@ impl Guardrails {
                 None
             }
         };
-        let minimum_retention = retention(map.get("minimumRetention"), &format!("{path}.minimumRetention"), &mut problems);
+        let minimum_retention = retention(
+            map.get("minimumRetention"),
+            &format!("{path}.minimumRetention"),
+            &mut problems,
+        );
         match problems.is_empty() {
             true => Ok(Guardrails {
                 minimum_frequency,
@@ -128,7 +132,10 @@ fn retention(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> 
             None | Some(Value::Null) => {}
             Some(v) => match v.as_u64() {
                 Some(least) => minimums.push((name, least)),
-                None => problems.push(Problem::setting(format!("{path}.{name}"), "must be a non-negative integer")),
+                None => problems.push(Problem::setting(
+                    format!("{path}.{name}"),
+                    "must be a non-negative integer",
+                )),
             },
         }
     }
@@ -154,19 +161,27 @@ mod tests {
             ("CRON_TZ=Europe/Berlin 0 3 * * *", None),
             (
                 "@monthly",
-                Some("'@monthly' leaves up to 31d between backups; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often"),
+                Some(
+                    "'@monthly' leaves up to 31d between backups; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often",
+                ),
             ),
             (
                 "0 0 29 2 *",
-                Some("'0 0 29 2 *' leaves up to 1461d between backups; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often"),
+                Some(
+                    "'0 0 29 2 *' leaves up to 1461d between backups; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often",
+                ),
             ),
             (
                 "0 0 31 2 *",
-                Some("'0 0 31 2 *' never runs; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often"),
+                Some(
+                    "'0 0 31 2 *' never runs; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often",
+                ),
             ),
             (
                 "0 9 * * 1-5",
-                Some("'0 9 * * 1-5' leaves up to 3d between backups; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often"),
+                Some(
+                    "'0 9 * * 1-5' leaves up to 3d between backups; guardrails.minimumFrequency requires a backup at least every 1d: schedule it more often",
+                ),
             ),
         ];
         for (schedule, expected) in cases {
@@ -181,19 +196,28 @@ mod tests {
     #[test]
     fn retention_per_field_and_dry_run() {
         let g = guardrails(json!({"minimumRetention": {"keepDaily": 7, "keepLast": 5}}));
-        assert!(g.retention_problems("bp", Some(&json!({"keepLast": 5, "keepDaily": 7}))).is_empty());
+        assert!(
+            g.retention_problems("bp", Some(&json!({"keepLast": 5, "keepDaily": 7})))
+                .is_empty()
+        );
         assert_eq!(
             render(&g.retention_problems("bp", Some(&json!({"keepLast": 5, "keepDaily": 3})))),
-            ["BackupBlueprint 'bp' spec.retentionPolicy.keepDaily: keeps 3; guardrails.minimumRetention.keepDaily requires at least 7"]
+            [
+                "BackupBlueprint 'bp' spec.retentionPolicy.keepDaily: keeps 3; guardrails.minimumRetention.keepDaily requires at least 7"
+            ]
         );
         assert_eq!(
             render(&g.retention_problems("bp", Some(&json!({"keepLast": 10})))),
-            ["BackupBlueprint 'bp' spec.retentionPolicy.keepDaily: keeps 0; guardrails.minimumRetention.keepDaily requires at least 7"]
+            [
+                "BackupBlueprint 'bp' spec.retentionPolicy.keepDaily: keeps 0; guardrails.minimumRetention.keepDaily requires at least 7"
+            ]
         );
         assert_eq!(
             render(&g.retention_problems("bp", Some(&json!({"keepLast": 10, "keepDaily": 10, "dryRun": true})))),
-            ["BackupBlueprint 'bp' spec.retentionPolicy.dryRun: is true, so nothing is kept or pruned by this policy; \
-              guardrails.minimumRetention requires keepLast ≥ 5, keepDaily ≥ 7: set dryRun to false"]
+            [
+                "BackupBlueprint 'bp' spec.retentionPolicy.dryRun: is true, so nothing is kept or pruned by this policy; \
+              guardrails.minimumRetention requires keepLast ≥ 5, keepDaily ≥ 7: set dryRun to false"
+            ]
         );
     }
 

@@ -122,14 +122,25 @@ mod tests {
         );
         let today = read_at(&with_until("2027-01-15"), "2027-01-15");
         assert_eq!(
-            today.ending_soon("StatefulSet prod/db").map(|p| p.to_string()).as_deref(),
+            today
+                .ending_soon("StatefulSet prod/db")
+                .map(|p| p.to_string())
+                .as_deref(),
             Some(
                 "autobackup.kubewarden.io/skip-until: the opt-out of StatefulSet prod/db ends on 2027-01-15 (today); \
                  configure a backup before then or extend it"
             )
         );
-        assert!(read_at(&with_until("2027-01-29"), "2027-01-15").ending_soon("x").is_some());
-        assert!(read_at(&with_until("2027-01-30"), "2027-01-15").ending_soon("x").is_none());
+        assert!(
+            read_at(&with_until("2027-01-29"), "2027-01-15")
+                .ending_soon("x")
+                .is_some()
+        );
+        assert!(
+            read_at(&with_until("2027-01-30"), "2027-01-15")
+                .ending_soon("x")
+                .is_none()
+        );
     }
 
     #[test]
@@ -144,7 +155,9 @@ mod tests {
         );
         assert_eq!(
             problems(&[(SKIP, "true"), (SKIP_REASON, " ")]),
-            ["autobackup.kubewarden.io/skip-reason: is required with autobackup.kubewarden.io/skip: \"true\"; say why this object needs no backup"]
+            [
+                "autobackup.kubewarden.io/skip-reason: is required with autobackup.kubewarden.io/skip: \"true\"; say why this object needs no backup"
+            ]
         );
         let long = "x".repeat(257);
         assert_eq!(

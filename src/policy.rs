@@ -8,10 +8,15 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::annotations::{self, RESOLVED, Trigger};
+use crate::civil_date::{Clock, Date, SystemClock};
+use crate::drift;
 use crate::emission;
-use crate::evaluation::{self, Context, Verdict};
+use crate::evaluation::defaulting::{self, Defaulting};
+use crate::evaluation::required::{self, NotDefaulted};
+use crate::evaluation::{self, Context, Findings, Verdict};
 use crate::lookups::{Cluster, Lookups};
-use crate::report;
+use crate::opt_out::{self, OptOut};
+use crate::report::{self, Headline, Problem};
 use crate::settings::Settings;
 use crate::target::{self, Family, Target};
 
@@ -64,18 +69,26 @@ struct HeadMetadata {
     name: String,
     namespace: String,
     uid: String,
+    resource_version: String,
     annotations: Option<BTreeMap<String, String>>,
     owner_references: Option<Vec<OwnerReference>>,
     deletion_timestamp: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 struct OwnerReference {
+    api_version: String,
     kind: String,
 }
 
+/// Evaluates `admission` on the day the system clock says.
 pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluster) -> Outcome {
+    evaluate_at(admission, settings, cluster, &SystemClock)
+}
+
+/// Evaluates `admission`; `clock` says which day it is (for opt-outs that end).
+pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Cluster, clock: &dyn Clock) -> Outcome {
     if !matches!(admission.operation, "CREATE" | "UPDATE") {
         return Outcome::accept();
     }
@@ -90,66 +103,147 @@ pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluste
         Ok(metadata) => metadata.unwrap_or_default(),
         Err(e) => return reject_unreadable("the object's metadata", &e),
     };
-    let owner_kinds: Vec<String> = metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .map(|o| o.kind.clone())
-        .collect();
+    let owners = metadata.owner_references.as_deref().unwrap_or_default();
+    let owner_kinds: Vec<String> = owners.iter().map(|o| o.kind.clone()).collect();
     // A Deployment's ReplicaSet carries its annotations; an object being deleted must be able
     // to lose its finalizers whatever became of its blueprint.
     let being_deleted = metadata.deletion_timestamp.is_some();
     if being_deleted || target::is_deployment_replicaset(&head.api_version, &head.kind, &owner_kinds) {
         return Outcome::accept();
     }
-    let annotations = metadata.annotations.unwrap_or_default();
+    // The AppBinding of a KubeDB database: the database is the target the rules apply to.
+    let of_kubedb = family == Family::AppBinding && owners.iter().any(|o| target::is_kubedb(&o.api_version));
+    let annotations = metadata.annotations.clone().unwrap_or_default();
     let trigger = annotations::trigger(&annotations, family == Family::Workload);
-    if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) {
+    let rules_apply = !of_kubedb && rules_name_kind(settings, &head.kind);
+    if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) && !rules_apply {
         return Outcome::accept();
     }
-    let mut object: Value = match serde_json::from_str(admission.object) {
+    let object: Value = match serde_json::from_str(admission.object) {
         Ok(object) => object,
         Err(e) => return reject_unreadable("the object", &e),
     };
-    if trigger == Trigger::Absent {
-        return mutate_or_accept(&mut object, None, Vec::new());
-    }
     let namespace = match metadata.namespace.is_empty() {
         true => admission.namespace,
         false => &metadata.namespace,
     };
-    let uid = Some(metadata.uid.as_str());
-    let spec = object.get("spec");
     let target = Target::new(
         family,
         &head.api_version,
         &head.kind,
         &metadata.name,
         namespace,
-        uid,
-        spec,
+        Some(metadata.uid.as_str()),
+        object.get("spec"),
     );
     let context = Context {
         target: &target,
         settings,
         lookups: Lookups::new(cluster),
     };
-    let (findings, generated) = evaluation::evaluate_target(&context, &annotations, &trigger, spec);
-    match findings.verdict(settings.on_lookup_error) {
-        Verdict::Reject { problems, warnings } => Outcome {
-            decision: Decision::Reject(report::rejection(&target.display(), &problems)),
-            warnings,
-        },
-        // Accepted despite failed lookups: the object is left as it is.
-        Verdict::AcceptUnchecked { warnings } => Outcome {
-            decision: Decision::Accept,
-            warnings,
-        },
-        Verdict::Accept { warnings } => {
-            let resolved = settings
-                .emit_resolved_objects
-                .then(|| emission::resolved_list(&generated));
-            mutate_or_accept(&mut object, resolved, warnings)
+    let admitted = Admitted {
+        object,
+        annotations,
+        trigger,
+        // The audit scanner sends stored objects as CREATE requests (SPEC §8.5).
+        stored: admission.operation == "CREATE" && !metadata.resource_version.is_empty(),
+        rules_apply,
+    };
+    admitted.decide(&context, clock.today())
+}
+
+/// Whether `requireBackup` or `defaultBlueprints` name objects of `kind`.
+fn rules_name_kind(settings: &Settings, kind: &str) -> bool {
+    settings
+        .require_backup
+        .as_ref()
+        .is_some_and(|rule| rule.names_kind(kind))
+        || settings.default_blueprints.for_kind(kind).next().is_some()
+}
+
+/// An object the policy evaluates: a target, or an object the rules may require or default.
+struct Admitted {
+    object: Value,
+    annotations: BTreeMap<String, String>,
+    trigger: Trigger,
+    /// A stored object re-evaluated by the audit scanner: reported on, never mutated.
+    stored: bool,
+    rules_apply: bool,
+}
+
+impl Admitted {
+    fn decide(mut self, context: &Context, today: Date) -> Outcome {
+        let mut findings = Findings::default();
+        let spec = self.object.get("spec").cloned();
+        let spec = spec.as_ref();
+        let opt_out = opt_out::read(&self.annotations, today);
+        let mut added = BTreeMap::new();
+        let mut not_defaulted = None;
+        let mut defaulted_by = None;
+        let may_default = self.rules_apply && !self.stored && !matches!(opt_out, OptOut::Valid { .. });
+        if self.trigger == Trigger::Absent && may_default {
+            match defaulting::choose(context, spec, &mut findings) {
+                Defaulting::Applied {
+                    rule,
+                    blueprint,
+                    annotations,
+                } => {
+                    self.annotations.extend(annotations.clone());
+                    self.trigger = Trigger::Present;
+                    added = annotations;
+                    defaulted_by = Some((rule, blueprint));
+                }
+                Defaulting::NoStorage { rule, blueprint, why } => {
+                    not_defaulted = Some(NotDefaulted { rule, blueprint, why });
+                }
+                Defaulting::NotApplicable => {}
+            }
+        }
+        let generated = match self.trigger {
+            Trigger::Absent if self.rules_apply => {
+                required::check(context, &opt_out, not_defaulted, spec, &mut findings);
+                Vec::new()
+            }
+            Trigger::Absent => Vec::new(),
+            _ => evaluation::evaluate_target(context, &self.annotations, &self.trigger, spec, &mut findings),
+        };
+        if let Some((rule, blueprint)) = defaulted_by.filter(|_| findings.has_problems()) {
+            findings.problem(Problem::object(format!(
+                "the backup annotations were added by defaultBlueprints[{rule}] (BackupBlueprint '{blueprint}'); \
+                 fix what is listed, set the annotations yourself, or ask the cluster administrator"
+            )));
+        }
+        let emit = context.settings.emit_resolved_objects && self.trigger == Trigger::Present;
+        if self.stored && emit && findings.is_clean() {
+            let stale = drift::stale(self.annotations.get(RESOLVED).map(String::as_str), &generated);
+            if !stale.is_empty() {
+                findings.headline(Headline::Stale);
+                findings.problems(stale);
+            }
+        }
+        match findings.verdict(context.settings.on_lookup_error) {
+            Verdict::Reject {
+                headline,
+                problems,
+                warnings,
+            } => Outcome {
+                decision: Decision::Reject(report::rejection(&context.target.display(), headline, &problems)),
+                warnings,
+            },
+            // Accepted despite failed lookups, or a stored object: left as it is.
+            Verdict::AcceptUnchecked { warnings } => Outcome {
+                decision: Decision::Accept,
+                warnings,
+            },
+            Verdict::Accept { warnings } if self.stored => Outcome {
+                decision: Decision::Accept,
+                warnings,
+            },
+            Verdict::Accept { warnings } => {
+                let resolved = emit.then(|| emission::resolved_list(&generated));
+                let changed = emission::add_annotations(&mut self.object, &added);
+                mutate_or_accept(self.object, changed, resolved, warnings)
+            }
         }
     }
 }
@@ -161,9 +255,9 @@ fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
     }
 }
 
-fn mutate_or_accept(object: &mut Value, resolved: Option<String>, warnings: Vec<String>) -> Outcome {
-    let decision = match emission::set_resolved(object, resolved) {
-        true => Decision::Mutate(object.take()),
+fn mutate_or_accept(mut object: Value, changed: bool, resolved: Option<String>, warnings: Vec<String>) -> Outcome {
+    let decision = match emission::set_resolved(&mut object, resolved) || changed {
+        true => Decision::Mutate(object),
         false => Decision::Accept,
     };
     Outcome { decision, warnings }

@@ -69,8 +69,16 @@ mod tests {
     #[test]
     fn invalid_rules_name_their_field_path() {
         let cases = [
-            (json!([]), vec!["requireBackup: must be a rule with kinds, and optionally namespaces, namespaceSelector and allowOptOut"]),
-            (json!({}), vec!["requireBackup.kinds: is required: a non-empty list of kinds (e.g. StatefulSet)"]),
+            (
+                json!([]),
+                vec![
+                    "requireBackup: must be a rule with kinds, and optionally namespaces, namespaceSelector and allowOptOut",
+                ],
+            ),
+            (
+                json!({}),
+                vec!["requireBackup.kinds: is required: a non-empty list of kinds (e.g. StatefulSet)"],
+            ),
             (
                 json!({"kinds": ["statefulset"], "allowOptOut": "yes", "namespace": ["a"]}),
                 vec![

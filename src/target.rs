@@ -103,7 +103,8 @@ pub fn classify(api_version: &str, kind: &str) -> Option<Family> {
     }
 }
 
-fn is_kubedb(api_version: &str) -> bool {
+/// Whether `api_version` is one of KubeDB's (`kubedb.com/v1`, …).
+pub fn is_kubedb(api_version: &str) -> bool {
     api_version
         .split_once('/')
         .is_some_and(|(group, version)| group == KUBEDB_GROUP && KUBEDB_VERSIONS.contains(&version))

@@ -1,6 +1,6 @@
 //! Every case of `../shared/conformance/stash-docs/` (beside the repository) through the
-//! compiled policy: the target is admitted (CREATE) with the case's blueprint and Secret as the
-//! cluster, the patch is applied, and the emitted objects must contain what the Stash docs show
+//! compiled policy: the target is admitted (UPDATE, as in the native conformance test: the docs
+//! annotate objects that exist) with the case's blueprint and Secret as the cluster, the patch is applied, and the emitted objects must contain what the Stash docs show
 //! Stash generating (SPEC §10). The cases, the docs' known deviations and the comparison are
 //! shared with the native conformance test of the policy crate.
 
@@ -20,7 +20,7 @@ fn emit(case: &Case) -> Result<Vec<Value>, String> {
     for object in case.cluster() {
         cluster.add_object(object).map_err(|e| format!("{e:#}"))?;
     }
-    let request = AdmissionRequest::for_object(case.target(), None, "CREATE", None)?;
+    let request = AdmissionRequest::for_object(case.target(), Some(case.target()), "UPDATE", None)?;
     let outcome = runner()
         .evaluate(Box::new(cluster), &request, &json!({}))
         .map_err(|e| format!("{e:#}"))?;

@@ -3,18 +3,12 @@
 
 use super::{Context, Findings};
 use crate::access::Access;
-use crate::lookups::LookupError;
 use crate::report::Problem;
 
 /// The blueprints of `requested` that the target's namespace may use.
 pub fn allowed<'r>(context: &Context, requested: &'r [String], findings: &mut Findings) -> Vec<&'r str> {
     let namespace = &context.target.namespace;
-    let mut labels = || match context.lookups.namespace_labels(namespace) {
-        Ok(labels) => Ok(labels),
-        // A Namespace that does not exist has no labels.
-        Err(LookupError::NotFound) => Ok(Default::default()),
-        Err(LookupError::Failed(why)) => Err(why),
-    };
+    let mut labels = || super::namespace::labels(context);
     let mut allowed = Vec::new();
     for blueprint in requested {
         match context
@@ -24,7 +18,7 @@ pub fn allowed<'r>(context: &Context, requested: &'r [String], findings: &mut Fi
         {
             Access::Allowed => allowed.push(blueprint.as_str()),
             Access::Forbidden(why) => findings.problem(Problem::blueprint(blueprint, why)),
-            Access::Unknown(why) => findings.lookup_failed(format!("Namespace '{namespace}'"), &why),
+            Access::Unknown(why) => findings.lookup_failed(super::namespace::lookup_name(context), &why),
         }
     }
     allowed

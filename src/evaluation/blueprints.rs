@@ -65,7 +65,7 @@ fn resolve(
             return None;
         }
     };
-    generate(context.target, name, request, &resolved, findings)
+    generate(context, name, request, &resolved, findings)
 }
 
 /// The problem for a substitution error; `None` when the variable is a custom one already
@@ -115,12 +115,13 @@ fn undefined_variable_hint(name: &str, target: &Target) -> String {
 }
 
 fn generate(
-    target: &Target,
+    context: &Context,
     blueprint: &str,
     request: &BackupAnnotations,
     spec: &Map<String, Value>,
     findings: &mut Findings,
 ) -> Option<Generated> {
+    let target = context.target;
     let text_of = |field: &str| spec.get(field).and_then(Value::as_str).filter(|s| !s.is_empty());
     let bc_namespace = text_of("backupNamespace").unwrap_or(&target.namespace);
     let repo_namespace = text_of("repoNamespace").unwrap_or(bc_namespace);
@@ -132,7 +133,10 @@ fn generate(
         (None, None) => None,
     };
     let schedule_text = schedule.as_ref().map(|(s, _)| s.to_string()).unwrap_or_default();
-    let problems = checks::resolved(target, blueprint, spec, &names, schedule);
+    let mut problems = checks::resolved(target, blueprint, spec, &names, schedule);
+    if problems.is_empty() {
+        problems = guardrail_problems(context, blueprint, request, spec);
+    }
     if !problems.is_empty() {
         findings.problems(problems);
         return None;
@@ -156,6 +160,27 @@ fn generate(
         names,
         storage_secret,
     })
+}
+
+/// `guardrails` for a resolved blueprint whose schedule and retention are valid; the schedule
+/// annotation, when set, is held to them once for all blueprints.
+fn guardrail_problems(
+    context: &Context,
+    blueprint: &str,
+    request: &BackupAnnotations,
+    spec: &Map<String, Value>,
+) -> Vec<Problem> {
+    let guardrails = &context.settings.guardrails;
+    let mut problems = guardrails.retention_problems(blueprint, spec.get("retentionPolicy"));
+    let blueprint_schedule = spec
+        .get("schedule")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && request.schedule.is_none());
+    if let Some(schedule) = blueprint_schedule {
+        let why = guardrails.schedule_problem(schedule);
+        problems.extend(why.map(|why| Problem::blueprint_field(blueprint, "spec.schedule", why)));
+    }
+    problems
 }
 
 /// Two blueprints of one target must not generate the same object.

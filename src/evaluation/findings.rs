@@ -1,7 +1,7 @@
 //! What an evaluation found: problems (reject), warnings (accept with them), lookups that
 //! failed, and the rule of `onLookupError` that turns them into a verdict.
 
-use crate::report::Problem;
+use crate::report::{Headline, Problem};
 use crate::settings::{Check, OnLookupError};
 
 #[derive(Debug, Default)]
@@ -12,6 +12,7 @@ pub struct Findings {
     failed_lookups: Vec<FailedLookup>,
     /// Names cut to 63 characters: warnings given only when the target is accepted.
     truncated: Vec<Problem>,
+    headline: Headline,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,7 @@ struct FailedLookup {
 #[derive(Debug)]
 pub enum Verdict {
     Reject {
+        headline: Headline,
         problems: Vec<Problem>,
         warnings: Vec<String>,
     },
@@ -79,6 +81,16 @@ impl Findings {
         !self.problems.is_empty()
     }
 
+    /// Neither a problem nor a failed lookup so far: everything was checked and passed.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty() && self.failed_lookups.is_empty()
+    }
+
+    /// What a rejection will be about (invalid annotations unless said otherwise).
+    pub fn headline(&mut self, headline: Headline) {
+        self.headline = headline;
+    }
+
     pub fn verdict(mut self, on_lookup_error: OnLookupError) -> Verdict {
         let unchecked = !self.failed_lookups.is_empty();
         for FailedLookup { what, why } in std::mem::take(&mut self.failed_lookups) {
@@ -96,6 +108,7 @@ impl Findings {
         let render = |problems: Vec<Problem>| problems.iter().map(Problem::to_string).collect();
         if !self.problems.is_empty() {
             return Verdict::Reject {
+                headline: self.headline,
                 problems: self.problems,
                 warnings: render(self.warnings),
             };

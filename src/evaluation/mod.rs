@@ -5,7 +5,10 @@ mod access;
 mod blueprints;
 mod collisions;
 mod context;
+pub mod defaulting;
 mod findings;
+mod namespace;
+pub mod required;
 mod storage;
 
 use std::collections::BTreeMap;
@@ -15,21 +18,21 @@ use serde_json::Value;
 pub use context::Context;
 pub use findings::{Findings, Verdict};
 
-use crate::annotations::{self, Trigger};
+use crate::annotations::{self, BackupAnnotations, SCHEDULE, Trigger};
 use crate::checks;
 use crate::objects::Generated;
 use crate::report::Problem;
 use crate::variables;
 
 /// Checks the annotations of the target, resolves its allowed blueprints and checks the
-/// result. Returns what was found and the objects generated.
+/// result. Returns the objects generated.
 pub fn evaluate_target(
     context: &Context,
     annotations: &BTreeMap<String, String>,
     trigger: &Trigger,
     spec: Option<&Value>,
-) -> (Findings, Vec<Generated>) {
-    let mut findings = Findings::default();
+    findings: &mut Findings,
+) -> Vec<Generated> {
     let target = context.target;
     if let Trigger::Incomplete { missing } = trigger {
         findings.problem(Problem::object(annotations::incomplete_trigger_problem(missing)));
@@ -41,7 +44,10 @@ pub fn evaluate_target(
             "metadata.name is empty: generated objects are named after the target, so set a name instead of generateName",
         ));
     }
-    findings.problems(checks::annotation_schedule(&request));
+    match checks::annotation_schedule(&request) {
+        Some(invalid) => findings.problem(invalid),
+        None => findings.problems(annotation_schedule_guardrail(context, &request)),
+    }
     if target.is_workload() && *trigger == Trigger::Present {
         findings.problems(checks::workload_volumes(&target.kind, spec, &request));
     }
@@ -57,9 +63,17 @@ pub fn evaluate_target(
             target.kind
         )));
     }
-    let allowed = access::allowed(context, &request.blueprints, &mut findings);
-    let generated = blueprints::resolve_all(context, &allowed, &request, &vars, &mut findings);
-    storage::check_secrets(context, &generated, &mut findings);
-    collisions::check(context, &generated, &mut findings);
-    (findings, generated)
+    let allowed = access::allowed(context, &request.blueprints, findings);
+    let generated = blueprints::resolve_all(context, &allowed, &request, &vars, findings);
+    storage::check_secrets(context, &generated, findings);
+    collisions::check(context, &generated, findings);
+    generated
+}
+
+/// `guardrails.minimumFrequency` for the schedule annotation, which replaces the schedule of
+/// every blueprint of the target.
+fn annotation_schedule_guardrail(context: &Context, request: &BackupAnnotations) -> Option<Problem> {
+    let schedule = request.schedule.as_deref()?;
+    let why = context.settings.guardrails.schedule_problem(schedule)?;
+    Some(Problem::annotation(SCHEDULE, why))
 }

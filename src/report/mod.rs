@@ -12,8 +12,29 @@ pub const MAX_LISTED_PROBLEMS: usize = 40;
 /// At most this many problems are reported for one annotation.
 pub const MAX_PROBLEMS_PER_ANNOTATION: usize = 5;
 
+/// What a rejection is about, said after the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Headline {
+    #[default]
+    InvalidAnnotations,
+    /// `requireBackup` applies and the object has no backup.
+    BackupRequired,
+    /// A stored object whose recorded objects no longer match its blueprints.
+    Stale,
+}
+
+impl Headline {
+    fn text(self) -> &'static str {
+        match self {
+            Headline::InvalidAnnotations => "auto-backup annotations are invalid",
+            Headline::BackupRequired => "a backup is required",
+            Headline::Stale => "the emitted backup objects are out of date",
+        }
+    }
+}
+
 /// The rejection of `object` (e.g. `Deployment demo/web`) for `problems`.
-pub fn rejection(object: &str, problems: &[Problem]) -> String {
+pub fn rejection(object: &str, headline: Headline, problems: &[Problem]) -> String {
     let mut lines: Vec<String> = problems
         .iter()
         .take(MAX_LISTED_PROBLEMS)
@@ -22,7 +43,7 @@ pub fn rejection(object: &str, problems: &[Problem]) -> String {
     if problems.len() > MAX_LISTED_PROBLEMS {
         lines.push(format!("- and {} more problems", problems.len() - MAX_LISTED_PROBLEMS));
     }
-    format!("{object}: auto-backup annotations are invalid:\n{}", lines.join("\n"))
+    format!("{object}: {}:\n{}", headline.text(), lines.join("\n"))
 }
 
 /// The problems of one annotation: the first few are kept, the rest only counted, so that a
@@ -70,11 +91,16 @@ mod tests {
     #[test]
     fn rejection_lists_problems_under_a_header() {
         assert_eq!(
-            rejection("Deployment demo/web", &[Problem::object("a"), Problem::object("b")]),
+            rejection(
+                "Deployment demo/web",
+                Headline::InvalidAnnotations,
+                &[Problem::object("a"), Problem::object("b")]
+            ),
             "Deployment demo/web: auto-backup annotations are invalid:\n- a\n- b"
         );
         let many: Vec<Problem> = (0..45).map(|i| Problem::object(i.to_string())).collect();
-        let message = rejection("PersistentVolumeClaim demo/p", &many);
+        let message = rejection("PersistentVolumeClaim demo/p", Headline::BackupRequired, &many);
+        assert!(message.starts_with("PersistentVolumeClaim demo/p: a backup is required:\n- 0\n"));
         assert_eq!(message.lines().count(), 42);
         assert!(message.ends_with("\n- 39\n- and 5 more problems"));
     }

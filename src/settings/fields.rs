@@ -39,7 +39,10 @@ pub fn list<T>(
     let items = match value.map(Value::as_array) {
         Some(Some(items)) if !items.is_empty() => items,
         Some(Some(_)) | None => {
-            problems.push(Problem::setting(path, format!("is required: a non-empty list of {what}")));
+            problems.push(Problem::setting(
+                path,
+                format!("is required: a non-empty list of {what}"),
+            ));
             return Vec::new();
         }
         Some(None) => {
@@ -66,16 +69,20 @@ pub fn blueprint_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Pro
 
 /// `kinds`: kinds of objects the policy handles, as Kubernetes spells them.
 pub fn kinds(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
-    list(value, path, "kinds (e.g. StatefulSet)", problems, |kind| {
-        match target::known_kinds().any(|known| known == kind) {
+    list(
+        value,
+        path,
+        "kinds (e.g. StatefulSet)",
+        problems,
+        |kind| match target::known_kinds().any(|known| known == kind) {
             true => Ok(kind.to_string()),
             false => Err(format!(
                 "'{}' is not a kind this policy handles; use one of {} (kinds are case-sensitive)",
                 shorten(kind),
                 target::known_kinds().collect::<Vec<_>>().join(", ")
             )),
-        }
-    })
+        },
+    )
 }
 
 /// `namespaces` and `namespaceSelector` of a rule.

@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
 use crate::guardrails::Guardrails;
-use crate::requirement::RequireBackup;
 use crate::report::{Problem, render};
+use crate::requirement::RequireBackup;
 
 pub const DEFAULT_VALUE_PATTERN: &str = "^[A-Za-z0-9._-]{1,63}$";
 const BUILTIN_PREFIX: &str = "TARGET_";
@@ -149,24 +149,35 @@ impl Settings {
         let p = &mut problems;
         let blueprint_access = keep(AccessRules::parse(raw.blueprint_access.as_ref(), "blueprintAccess"), p);
         let require_backup = keep(RequireBackup::parse(raw.require_backup.as_ref(), "requireBackup"), p);
-        let default_blueprints = keep(DefaultBlueprints::parse(raw.default_blueprints.as_ref(), "defaultBlueprints"), p);
+        let default_blueprints = keep(
+            DefaultBlueprints::parse(raw.default_blueprints.as_ref(), "defaultBlueprints"),
+            p,
+        );
         let guardrails = keep(Guardrails::parse(raw.guardrails.as_ref(), "guardrails"), p);
-        match (custom_variables, blueprint_access, require_backup, default_blueprints, guardrails) {
-            (Some(custom_variables), Some(blueprint_access), Some(require_backup), Some(default_blueprints), Some(guardrails))
-                if problems.is_empty() =>
-            {
-                Ok(Settings {
-                    emit_resolved_objects: raw.emit_resolved_objects,
-                    storage_secret_check: raw.storage_secret_check,
-                    collision_check: raw.collision_check,
-                    on_lookup_error: raw.on_lookup_error,
-                    custom_variables,
-                    blueprint_access,
-                    require_backup,
-                    default_blueprints,
-                    guardrails,
-                })
-            }
+        match (
+            custom_variables,
+            blueprint_access,
+            require_backup,
+            default_blueprints,
+            guardrails,
+        ) {
+            (
+                Some(custom_variables),
+                Some(blueprint_access),
+                Some(require_backup),
+                Some(default_blueprints),
+                Some(guardrails),
+            ) if problems.is_empty() => Ok(Settings {
+                emit_resolved_objects: raw.emit_resolved_objects,
+                storage_secret_check: raw.storage_secret_check,
+                collision_check: raw.collision_check,
+                on_lookup_error: raw.on_lookup_error,
+                custom_variables,
+                blueprint_access,
+                require_backup,
+                default_blueprints,
+                guardrails,
+            }),
             _ => Err(problems),
         }
     }
