@@ -4,10 +4,14 @@
 use std::path::Path;
 
 use backup_blueprint_policy::annotations::RESOLVED;
+use backup_blueprint_policy::civil_date::{Date, FixedClock};
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::{Admission, Decision, Outcome, evaluate};
+use backup_blueprint_policy::policy::{Admission, Decision, Outcome, evaluate_at};
 use backup_blueprint_policy::settings::Settings;
 use serde_json::{Value, json};
+
+/// The day every test runs on (opt-outs that end are relative to it).
+pub const TODAY: &str = "2027-01-15";
 
 pub fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -36,7 +40,8 @@ pub fn admit_with(
         namespace,
         object: &text,
     };
-    let outcome = evaluate(&admission, settings, &cluster);
+    let clock = FixedClock(Date::parse(TODAY).unwrap());
+    let outcome = evaluate_at(&admission, settings, &cluster, &clock);
     let calls = cluster.calls.borrow().clone();
     (outcome, calls)
 }
@@ -125,4 +130,28 @@ pub fn settings(value: Value) -> Settings {
 
 pub fn namespace(name: &str, labels: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+}
+
+/// A StatefulSet in `namespace` with two claim templates (`data` mounted with a subPath,
+/// `logs`) and `annotations`.
+pub fn statefulset(namespace: &str, annotations: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": namespace, "annotations": annotations},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "db", "image": "postgres", "volumeMounts": [
+                {"name": "data", "mountPath": "/var/lib/postgresql", "subPath": "pgdata"},
+                {"name": "logs", "mountPath": "/var/log/postgresql"},
+            ]}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}}, {"metadata": {"name": "logs"}}],
+        },
+    })
+}
+
+/// The decision's rejection message, or a panic naming what it was.
+pub fn message_of(outcome: &Outcome) -> &str {
+    match &outcome.decision {
+        Decision::Reject(message) => message,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
 }
