@@ -117,6 +117,18 @@ same_answer() {
 @test "collision in warn mode" { same_answer collision-warn; }
 @test "re-applied target: its own objects are no collision" { same_answer reapply-own-objects; }
 @test "20,000 blueprint names: no lookup" { same_answer too-many-blueprints; }
+@test "default: StatefulSet with claim templates" { same_answer default-statefulset; }
+@test "default: Deployment with a PVC volume, gold tier" { same_answer default-deployment-pvc; }
+@test "default: gold tier by namespace label" { same_answer default-gold-tier; }
+@test "require: unprotected StatefulSet" { same_answer require-unprotected; }
+@test "require: opt-out with a reason" { same_answer require-opt-out; }
+@test "require: expired opt-out" { same_answer require-opt-out-expired; }
+@test "require: opt-out without a reason" { same_answer require-opt-out-no-reason; }
+@test "guardrails: weak blueprint" { same_answer guardrail-blueprint; }
+@test "guardrails: weak schedule annotation" { same_answer guardrail-annotation; }
+@test "audit: current stored object" { same_answer audit-current; }
+@test "audit: stale stored object" { same_answer audit-stale; }
+@test "audit: unprotected stored object" { same_answer audit-unprotected; }
 
 @test "every scenario has a test here" {
   for dir in "$SCENARIOS"/*/; do
