@@ -182,6 +182,17 @@ fn questions_cover_exactly_the_implemented_settings() {
         "blueprints",
         "namespaces",
         "namespaceSelector",
+        "requireBackup",
+        "requireBackup.kinds",
+        "requireBackup.namespaces",
+        "requireBackup.namespaceSelector",
+        "requireBackup.allowOptOut",
+        "defaultBlueprints",
+        "kinds",
+        "blueprint",
+        "guardrails",
+        "guardrails.minimumFrequency",
+        "guardrails.minimumRetention",
     ]
     .map(String::from)
     .into();
