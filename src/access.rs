@@ -40,24 +40,7 @@ pub enum Access {
 impl AccessRules {
     /// Parses the `blueprintAccess` setting; every problem names its field path.
     pub fn parse(value: Option<&Value>, path: &str) -> Result<AccessRules, Vec<Problem>> {
-        let Some(value) = value.filter(|v| !v.is_null()) else {
-            return Ok(AccessRules::default());
-        };
-        let Some(items) = value.as_array() else {
-            return Err(vec![Problem::setting(path, "must be a list of rules")]);
-        };
-        let mut problems = Vec::new();
-        let mut rules = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            match parse_rule(item, &format!("{path}[{index}]")) {
-                Ok(rule) => rules.push(rule),
-                Err(found) => problems.extend(found),
-            }
-        }
-        match problems.is_empty() {
-            true => Ok(AccessRules { rules }),
-            false => Err(problems),
-        }
+        fields::rules(value, path, parse_rule).map(|rules| AccessRules { rules })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -154,24 +137,19 @@ fn describe_rules(rules: &[&AccessRule]) -> String {
     text.join("; or ")
 }
 
-fn parse_rule(item: &Value, path: &str) -> Result<AccessRule, Vec<Problem>> {
-    let mut problems = Vec::new();
+fn parse_rule(item: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<AccessRule> {
+    let before = problems.len();
     let what = "a rule with blueprints and namespaces or namespaceSelector";
-    let Some(rule) = fields::object(item, path, &RULE_FIELDS, what, &mut problems) else {
-        return Err(problems);
-    };
-    let blueprints = fields::blueprint_globs(rule.get("blueprints"), &format!("{path}.blueprints"), &mut problems);
+    let rule = fields::object(item, path, &RULE_FIELDS, what, problems)?;
+    let blueprints = fields::blueprint_globs(rule.get("blueprints"), &format!("{path}.blueprints"), problems);
     if !rule.contains_key("namespaces") && !rule.contains_key("namespaceSelector") {
         problems.push(Problem::setting(
             path,
             "needs namespaces or namespaceSelector (or both): the namespaces that may use these blueprints",
         ));
     }
-    let namespaces = fields::namespaces(rule, path, &mut problems);
-    match (namespaces, problems.is_empty()) {
-        (Some(namespaces), true) => Ok(AccessRule { blueprints, namespaces }),
-        _ => Err(problems),
-    }
+    let namespaces = fields::namespaces(rule, path, problems)?;
+    (problems.len() == before).then_some(AccessRule { blueprints, namespaces })
 }
 
 #[cfg(test)]

@@ -26,23 +26,7 @@ pub struct DefaultBlueprints {
 
 impl DefaultBlueprints {
     pub fn parse(value: Option<&Value>, path: &str) -> Result<DefaultBlueprints, Vec<Problem>> {
-        let Some(value) = value.filter(|v| !v.is_null()) else {
-            return Ok(DefaultBlueprints::default());
-        };
-        let Some(items) = value.as_array() else {
-            return Err(vec![Problem::setting(path, "must be a list of rules")]);
-        };
-        let mut problems = Vec::new();
-        let mut rules = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            if let Some(rule) = parse_rule(item, &format!("{path}[{index}]"), &mut problems) {
-                rules.push(rule);
-            }
-        }
-        match problems.is_empty() {
-            true => Ok(DefaultBlueprints { rules }),
-            false => Err(problems),
-        }
+        fields::rules(value, path, parse_rule).map(|rules| DefaultBlueprints { rules })
     }
 
     /// The rules that name `kind`, in order.

@@ -5,17 +5,8 @@
 
 mod common;
 
-use common::{Scenario, emitted, patched, rejection};
+use common::{Scenario, emitted, patched, problem_lines};
 use serde_json::Value;
-
-fn problems(name: &str) -> Vec<String> {
-    let message = rejection(&Scenario::new(name).outcome());
-    message
-        .lines()
-        .skip(1)
-        .map(|l| l.trim_start_matches("- ").to_string())
-        .collect()
-}
 
 /// The defaulted object: its added annotations and emitted objects.
 fn defaulted(name: &str) -> (Value, Vec<Value>) {
@@ -70,13 +61,13 @@ fn defaulting_is_idempotent_through_the_patch() {
 
 #[test]
 fn unprotected_statefulsets_are_told_how_to_comply() {
-    let lines = problems("require-unprotected");
+    let lines = problem_lines("require-unprotected");
     assert!(lines[0].starts_with("requireBackup applies to a StatefulSet in namespace 'prod-eu'"));
     assert!(lines[0].contains(
         "defaultBlueprints[1] would give it BackupBlueprint 'workload-backup', but it has no persistent storage"
     ));
     assert!(lines[1].starts_with("or opt out: autobackup.kubewarden.io/skip: \"true\""));
-    let stored = problems("audit-unprotected");
+    let stored = problem_lines("audit-unprotected");
     assert!(
         stored[0].contains("stash.appscode.com/volume-mounts: data:/var/lib/postgresql (inferred"),
         "{stored:?}"
@@ -92,20 +83,22 @@ fn opt_outs() {
         "{response:?}"
     );
     assert!(
-        problems("require-opt-out-expired")[0]
+        problem_lines("require-opt-out-expired")[0]
             .starts_with("autobackup.kubewarden.io/skip-until: the opt-out ended on 2020-01-01")
     );
-    assert!(problems("require-opt-out-no-reason")[0].starts_with("autobackup.kubewarden.io/skip-reason: is required"));
+    assert!(
+        problem_lines("require-opt-out-no-reason")[0].starts_with("autobackup.kubewarden.io/skip-reason: is required")
+    );
 }
 
 #[test]
 fn guardrails_hold_blueprints_and_annotations() {
-    let lines = problems("guardrail-blueprint");
+    let lines = problem_lines("guardrail-blueprint");
     assert_eq!(lines.len(), 2);
     assert!(lines[0].starts_with("BackupBlueprint 'weekly-backup' spec.retentionPolicy.keepLast: keeps 2"));
     assert!(lines[1].starts_with("BackupBlueprint 'weekly-backup' spec.schedule: '@weekly' leaves up to 7d"));
     assert_eq!(
-        problems("guardrail-annotation"),
+        problem_lines("guardrail-annotation"),
         [
             "stash.appscode.com/schedule: '0 0 1 * *' leaves up to 31d between backups; guardrails.minimumFrequency \
           requires a backup at least every 1d: schedule it more often"
@@ -119,7 +112,7 @@ fn stored_objects_are_reported_never_mutated() {
     let response = &outcome.evaluation.response;
     assert!(response.allowed && response.patch.is_none(), "{response:?}");
     assert_eq!(
-        problems("audit-stale"),
+        problem_lines("audit-stale"),
         [
             "the resolved objects are stale: BackupBlueprint 'workload-backup' changed (Repository spec.backend.gcs.bucket, \
           BackupConfiguration spec.schedule); apply the object again to refresh them"

@@ -5,16 +5,7 @@
 
 mod common;
 
-use common::{Scenario, emitted, patched, rejection};
-
-fn problems(name: &str) -> Vec<String> {
-    let message = rejection(&Scenario::new(name).outcome());
-    message
-        .lines()
-        .skip(1)
-        .map(|l| l.trim_start_matches("- ").to_string())
-        .collect()
-}
+use common::{Scenario, emitted, patched, problem_lines};
 
 fn accepted(name: &str) -> Vec<serde_json::Value> {
     let scenario = Scenario::new(name);
@@ -58,7 +49,7 @@ fn forbidden_blueprints_are_named_with_what_would_allow_them() {
     ];
     for (scenario, blueprint, namespace, allowed_in) in cases {
         assert_eq!(
-            problems(scenario),
+            problem_lines(scenario),
             [format!(
                 "BackupBlueprint '{blueprint}' may not be used in namespace '{namespace}': blueprintAccess allows it \
                  only in {allowed_in}; use a blueprint allowed here or ask the cluster administrator"
@@ -70,7 +61,7 @@ fn forbidden_blueprints_are_named_with_what_would_allow_them() {
 
 #[test]
 fn a_hand_made_backup_configuration_is_not_taken_over() {
-    let lines = problems("collision-foreign");
+    let lines = problem_lines("collision-foreign");
     assert_eq!(lines.len(), 1);
     assert!(
         lines[0].starts_with(
@@ -100,7 +91,7 @@ fn re_applying_a_target_whose_objects_exist_is_accepted() {
 #[test]
 fn twenty_thousand_blueprint_names_are_one_problem() {
     assert_eq!(
-        problems("too-many-blueprints"),
+        problem_lines("too-many-blueprints"),
         ["stash.appscode.com/backup-blueprint: 20000 entries listed; at most 16 are allowed on one object"]
     );
 }

@@ -7,6 +7,32 @@ use crate::report::{Problem, shorten};
 use crate::selection::{Glob, NamespaceMatch};
 use crate::target;
 
+/// An optional list of rules (`null` or absent: none), each parsed by `parse` with its path
+/// (`blueprintAccess[2]`).
+pub fn rules<T>(
+    value: Option<&Value>,
+    path: &str,
+    parse: impl Fn(&Value, &str, &mut Vec<Problem>) -> Option<T>,
+) -> Result<Vec<T>, Vec<Problem>> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = value.as_array() else {
+        return Err(vec![Problem::setting(path, "must be a list of rules")]);
+    };
+    let mut problems = Vec::new();
+    let mut rules = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        if let Some(rule) = parse(item, &format!("{path}[{index}]"), &mut problems) {
+            rules.push(rule);
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(rules),
+        false => Err(problems),
+    }
+}
+
 /// `value` as an object whose keys are all in `fields`; each unknown key is a problem.
 pub fn object<'a>(
     value: &'a Value,

@@ -149,3 +149,13 @@ pub fn emitted(object: &Value) -> Vec<Value> {
     );
     list["items"].as_array().expect("items").clone()
 }
+
+/// The problem lines of a scenario's rejection, without the header and the `- `.
+pub fn problem_lines(name: &str) -> Vec<String> {
+    let message = rejection(&Scenario::new(name).outcome());
+    message
+        .lines()
+        .skip(1)
+        .map(|l| l.trim_start_matches("- ").to_string())
+        .collect()
+}
