@@ -14,8 +14,9 @@ use crate::host::KubernetesBackend;
 use crate::selector::{fields_match, labels_match};
 
 /// Kinds the API server serves cluster-scoped (the others are namespaced unless the cluster
-/// file holds an object of that kind without a namespace).
-const CLUSTER_SCOPED_KINDS: [&str; 13] = [
+/// file holds an object of that kind without a namespace). The one list of policy-run, the
+/// requests it builds and the fake API server of the policy-server tests.
+pub const CLUSTER_SCOPED_KINDS: [&str; 13] = [
     "Namespace",
     "Node",
     "PersistentVolume",
@@ -32,7 +33,7 @@ const CLUSTER_SCOPED_KINDS: [&str; 13] = [
 ];
 
 /// The objects of a cluster file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cluster {
     objects: Vec<Value>,
 }
@@ -105,7 +106,9 @@ impl Cluster {
             .filter(move |o| o["apiVersion"] == api_version && o["kind"] == kind)
     }
 
-    fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
+    /// True when `kind` is served cluster-scoped: a known cluster-scoped kind, or a kind this
+    /// file holds an object of without a namespace.
+    pub fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
         CLUSTER_SCOPED_KINDS.contains(&kind) || self.of_type(api_version, kind).any(|o| namespace_of(o).is_none())
     }
 
