@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::callback_request::CallbackRequest;
 use crate::field_mask::mask_object;
 use crate::host::KubernetesBackend;
+use crate::inputs::{parse_documents, read_documents};
 use crate::selector::{fields_match, labels_match};
 
 /// Kinds the API server serves cluster-scoped (the others are namespaced unless the cluster
@@ -42,19 +42,21 @@ impl Cluster {
     /// Reads a multi-document YAML (or JSON) file of objects; `kind: List` documents are
     /// expanded.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read cluster file {}", path.display()))?;
-        Self::from_yaml(&text).with_context(|| format!("malformed cluster file {}", path.display()))
+        let documents = read_documents(path, "cluster file")?;
+        Self::from_documents(documents).with_context(|| format!("malformed cluster file {}", path.display()))
     }
 
     /// Parses the text of a cluster file.
     pub fn from_yaml(text: &str) -> Result<Self> {
+        Self::from_documents(parse_documents(text)?)
+    }
+
+    fn from_documents(documents: Vec<Value>) -> Result<Self> {
         let mut cluster = Self::default();
-        for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-            let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
+        for (index, document) in documents.into_iter().enumerate() {
             cluster
-                .add_document(value)
-                .with_context(|| format!("document {}", index + 1))?;
+                .add_document(document)
+                .with_context(|| format!("object {}", index + 1))?;
         }
         Ok(cluster)
     }

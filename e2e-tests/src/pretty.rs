@@ -45,6 +45,38 @@ pub fn render(request: &AdmissionRequest, evaluation: &Evaluation) -> String {
     out
 }
 
+/// One line for a preview of several objects: the decision, the object, the first problem
+/// (or the mutation and first warning), and where the object comes from.
+pub fn one_line(request: &AdmissionRequest, evaluation: &Evaluation, source: &str) -> String {
+    let response = &evaluation.response;
+    let target = format!("{} {}", request.kind.kind, target_name(request));
+    if !response.allowed {
+        let message = response
+            .status
+            .as_ref()
+            .and_then(|s| s.message.as_deref())
+            .unwrap_or("");
+        return format!("REJECTED  {target}: {}  [{source}]", first_problem(message));
+    }
+    let mutated = if response.patch.is_some() { " (mutated)" } else { "" };
+    let warning = match response.warnings.as_deref() {
+        Some([only]) => format!(": warning: {only}"),
+        Some([first, rest @ ..]) => format!(": warning: {first} (and {} more)", rest.len()),
+        _ => String::new(),
+    };
+    format!("ACCEPTED  {target}{mutated}{warning}  [{source}]")
+}
+
+/// The first `- ` line of a rejection message (and how many follow), else its first line.
+fn first_problem(message: &str) -> String {
+    let problems: Vec<&str> = message.lines().filter_map(|l| l.strip_prefix("- ")).collect();
+    match problems.as_slice() {
+        [] => message.lines().next().unwrap_or("").to_string(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
 fn target_name(request: &AdmissionRequest) -> String {
     let name = request.name.clone().unwrap_or_default();
     match &request.namespace {

@@ -268,3 +268,161 @@ fn bad_arguments_and_files_fail_clearly() {
         stderr(&output)
     );
 }
+
+/// Runs with the examples' cluster; returns the exit code and stdout.
+fn preview(args: &[&str]) -> (Option<i32>, String) {
+    let cluster = repo_root().join("examples/cluster.yaml");
+    let mut all = vec!["--cluster", cluster.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let output = policy_run(&all);
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+    (output.status.code(), stdout(&output))
+}
+
+#[test]
+fn previews_the_examples_directory_one_line_per_object() {
+    let (code, out) = preview(&["--object", "examples"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "REJECTED  Deployment staging/shop: stash.appscode.com/volume-mounts: volume 'shop-data' is not in the pod \
+         template's volumes (declared: data); use the name of a declared volume (and 2 more)  \
+         [examples/deployment-broken.yaml]\n\
+         ACCEPTED  Deployment demo/shop (mutated)  [examples/deployment-good.yaml]\n\
+         ACCEPTED  Postgres demo/orders-db (mutated)  [examples/postgres.yaml]\n\
+         3 objects evaluated: 2 accepted (2 mutated, 0 with warnings), 1 rejected; 6 skipped (kinds the policy's \
+         rules do not match)\n"
+    );
+    // The 5 objects of cluster.yaml (Namespaces, a Secret, BackupBlueprints) and the
+    // ClusterAdmissionPolicy are the 6 skipped ones.
+    let (code, _) = preview(&["--object", "examples", "--fail-on-reject"]);
+    assert_eq!(code, Some(1), "--fail-on-reject: a rejection exits 1");
+}
+
+/// A repository of manifests: a multi-document file mixing kinds, a `List`, a subdirectory,
+/// a file that is not a Kubernetes object, and a file of another extension.
+fn manifests_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = repo_root().join("examples");
+    let good = std::fs::read_to_string(examples.join("deployment-good.yaml")).unwrap();
+    let broken = std::fs::read_to_string(examples.join("deployment-broken.yaml")).unwrap();
+    let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: demo}\ndata: {a: b}\n";
+    std::fs::write(dir.path().join("app.yaml"), format!("{good}---\n{config_map}---\n")).unwrap();
+    std::fs::create_dir(dir.path().join("nested")).unwrap();
+    std::fs::write(dir.path().join("nested/broken.yml"), &broken).unwrap();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "shop", "namespace": "demo"}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "plain", "namespace": "demo"},
+         "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}},
+    ]});
+    std::fs::write(dir.path().join("list.json"), list.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [app.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.md"), "not a manifest\n").unwrap();
+    dir
+}
+
+#[test]
+fn previews_a_directory_mixing_kinds() {
+    let dir = manifests_dir();
+    let root = dir.path().to_str().unwrap();
+    let (code, out) = preview(&["--object", root, "--fail-on-reject"]);
+    assert_eq!(code, Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(
+        lines[0],
+        format!("ACCEPTED  Deployment demo/shop (mutated)  [{root}/app.yaml#1]")
+    );
+    assert_eq!(
+        lines[1],
+        format!("ACCEPTED  Deployment demo/plain  [{root}/list.json#2]")
+    );
+    assert!(
+        lines[2].starts_with("REJECTED  Deployment staging/shop: stash.appscode.com/volume-mounts: ")
+            && lines[2].ends_with(&format!(" (and 2 more)  [{root}/nested/broken.yml]")),
+        "{}",
+        lines[2]
+    );
+    // ConfigMap, Service, Kustomization; README.md is not read.
+    assert_eq!(
+        lines[3],
+        "3 objects evaluated: 2 accepted (1 mutated, 0 with warnings), 1 rejected; 3 skipped (kinds the policy's rules \
+         do not match)"
+    );
+    let (code, _) = preview(&["--object", root]);
+    assert_eq!(
+        code,
+        Some(0),
+        "without --fail-on-reject a rejection is a result, not a failure"
+    );
+}
+
+#[test]
+fn several_files_and_pretty_show_each_object_in_full() {
+    let examples = repo_root().join("examples");
+    let good = examples.join("deployment-good.yaml");
+    let postgres = examples.join("postgres.yaml");
+    let (code, out) = preview(&[
+        "--object",
+        good.to_str().unwrap(),
+        postgres.to_str().unwrap(),
+        "--pretty",
+    ]);
+    assert_eq!(code, Some(0));
+    let good_at = out
+        .find(&format!(
+            "== {}\nACCEPTED (mutated): CREATE Deployment demo/shop\n",
+            good.display()
+        ))
+        .expect(&out);
+    let postgres_at = out
+        .find(&format!(
+            "== {}\nACCEPTED (mutated): CREATE Postgres demo/orders-db\n",
+            postgres.display()
+        ))
+        .expect(&out);
+    assert!(good_at < postgres_at);
+    assert_eq!(out.matches("kind: BackupConfiguration").count(), 2, "{out}");
+    assert!(
+        out.ends_with(
+            "2 objects evaluated: 2 accepted (2 mutated, 0 with warnings), 0 rejected; 0 skipped (kinds the \
+             policy's rules do not match)\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn single_object_options_refuse_several_objects() {
+    let dir = manifests_dir();
+    let err = failed(
+        &[
+            "--object",
+            dir.path().to_str().unwrap(),
+            "--record",
+            "session.yml",
+            "--cluster",
+            &cluster(),
+        ],
+        1,
+    );
+    assert_eq!(
+        err,
+        "Error: --record needs a single object, but --object gave several\n"
+    );
+}
+
+#[test]
+fn a_single_rejection_fails_with_fail_on_reject() {
+    let object = scenario_file("reject-volumes", "object.yaml");
+    let output = policy_run(&["--object", &object, "--cluster", &cluster(), "--fail-on-reject"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with(r#"{"uid":"policy-run-web","allowed":false"#));
+    let accepted = scenario_file("deployment", "object.yaml");
+    let output = policy_run(&["--object", &accepted, "--cluster", &cluster(), "--fail-on-reject"]);
+    assert_eq!(output.status.code(), Some(0));
+}
