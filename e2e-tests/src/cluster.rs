@@ -1,17 +1,16 @@
-//! `--cluster OBJECTS.yaml`: a multi-document YAML of cluster objects that answers the
-//! Kubernetes capabilities like policy-server's callback handler answers them from the API
-//! server (same lookups, field masks, and error texts).
+//! `--cluster OBJECTS.yaml`: a multi-document YAML of cluster objects that answers
+//! `get_resource` like policy-server's callback handler answers it from the API server (same
+//! lookups, field masks, and error texts).
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::callback_request::CallbackRequest;
 use crate::field_mask::mask_object;
 use crate::host::KubernetesBackend;
 use crate::inputs::{parse_documents, read_documents};
-use crate::selector::{fields_match, labels_match};
 
 /// Kinds the API server serves cluster-scoped (the others are namespaced unless the cluster
 /// file holds an object of that kind without a namespace). The one list of policy-run, the
@@ -134,107 +133,22 @@ impl Cluster {
                 format!("Cannot find {api_version}/{kind} named '{name}' inside of namespace '{namespace:?}'")
             })
     }
-
-    fn list(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        labels: Option<&str>,
-        fields: Option<&str>,
-    ) -> Result<Vec<Value>, String> {
-        if namespace.is_some() && self.is_cluster_scoped(api_version, kind) {
-            return Err(format!(
-                "resource {api_version}/{kind} is cluster wide. Cannot search for it inside of a namespace"
-            ));
-        }
-        let mut items = Vec::new();
-        for object in self.of_type(api_version, kind) {
-            if namespace.is_some_and(|ns| namespace_of(object) != Some(ns)) {
-                continue;
-            }
-            if labels_match(object, labels)? && fields_match(object, fields)? {
-                items.push(object.clone());
-            }
-        }
-        Ok(items)
-    }
-
-    /// A `SubjectAccessReview` document of the cluster file whose spec equals the request's
-    /// gives its `status`; otherwise access is not allowed.
-    fn can_i(&self, review: &Value) -> Value {
-        self.of_type("authorization.k8s.io/v1", "SubjectAccessReview")
-            .find(|o| o["spec"] == review["spec"])
-            .map(|o| o["status"].clone())
-            .unwrap_or_else(|| json!({"allowed": false, "reason": "no SubjectAccessReview of the cluster file matches this request"}))
-    }
 }
 
 impl KubernetesBackend for Cluster {
     fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
-        let answer = match request {
-            CallbackRequest::KubernetesGetResource {
-                api_version,
-                kind,
-                name,
-                namespace,
-                field_masks,
-                ..
-            } => {
-                let mut object = self.get_resource(api_version, kind, name, namespace.as_deref())?;
-                mask_object(&mut object, field_masks.as_ref());
-                object
-            }
-            CallbackRequest::KubernetesListResourceNamespace {
-                api_version,
-                kind,
-                namespace,
-                label_selector,
-                field_selector,
-                field_masks,
-            } => {
-                let items = self.list(
-                    api_version,
-                    kind,
-                    Some(namespace),
-                    label_selector.as_deref(),
-                    field_selector.as_deref(),
-                )?;
-                object_list(api_version, kind, items, field_masks.as_ref())
-            }
-            CallbackRequest::KubernetesListResourceAll {
-                api_version,
-                kind,
-                label_selector,
-                field_selector,
-                field_masks,
-            } => {
-                let items = self.list(
-                    api_version,
-                    kind,
-                    None,
-                    label_selector.as_deref(),
-                    field_selector.as_deref(),
-                )?;
-                object_list(api_version, kind, items, field_masks.as_ref())
-            }
-            CallbackRequest::KubernetesCanI {
-                subject_access_review, ..
-            } => self.can_i(subject_access_review),
-        };
-        serde_json::to_vec(&answer).map_err(|e| format!("error serializing payload: {e:?}"))
+        let CallbackRequest::KubernetesGetResource {
+            api_version,
+            kind,
+            name,
+            namespace,
+            field_masks,
+            ..
+        } = request;
+        let mut object = self.get_resource(api_version, kind, name, namespace.as_deref())?;
+        mask_object(&mut object, field_masks.as_ref());
+        serde_json::to_vec(&object).map_err(|e| format!("error serializing payload: {e:?}"))
     }
-}
-
-/// The `<Kind>List` policy-server returns for the list capabilities.
-fn object_list(
-    api_version: &str,
-    kind: &str,
-    mut items: Vec<Value>,
-    masks: Option<&std::collections::BTreeSet<String>>,
-) -> Value {
-    items.iter_mut().for_each(|item| mask_object(item, masks));
-    json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": {}, "items": items})
 }
 
 fn namespace_of(object: &Value) -> Option<&str> {
@@ -353,43 +267,6 @@ items:
             get("gcs-secret", "Secret", "v1", None, None).unwrap_err(),
             "Resource v1/Secret is namespaced, but no namespace was provided"
         );
-    }
-
-    #[test]
-    fn lists_filter_by_namespace_and_labels() {
-        let request = CallbackRequest::KubernetesListResourceAll {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            label_selector: Some("team=a".into()),
-            field_selector: None,
-            field_masks: None,
-        };
-        let list: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
-        assert_eq!(list["kind"], "SecretList");
-        assert_eq!(list["items"].as_array().unwrap().len(), 1);
-
-        let request = CallbackRequest::KubernetesListResourceNamespace {
-            api_version: "v1".into(),
-            kind: "Namespace".into(),
-            namespace: "demo".into(),
-            label_selector: None,
-            field_selector: None,
-            field_masks: None,
-        };
-        assert_eq!(
-            cluster().answer(&request).unwrap_err(),
-            "resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
-        );
-    }
-
-    #[test]
-    fn can_i_without_a_matching_review_is_not_allowed() {
-        let request = CallbackRequest::KubernetesCanI {
-            subject_access_review: json!({"spec": {"user": "u"}}),
-            disable_cache: false,
-        };
-        let status: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
-        assert_eq!(status["allowed"], false);
     }
 
     #[test]

@@ -5,11 +5,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::annotations::RESOLVED as RESOLVED_ANNOTATION;
 use crate::policy::Evaluation;
 use crate::request::AdmissionRequest;
-
-/// The annotation in which the policy emits the resolved objects.
-pub const RESOLVED_ANNOTATION: &str = "autobackup.kubewarden.io/resolved";
 
 /// Renders an evaluation for the terminal.
 pub fn render(request: &AdmissionRequest, evaluation: &Evaluation) -> String {
@@ -142,7 +140,7 @@ fn render_objects(out: &mut String, annotation: &str, unchanged: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::{AdmissionResponse, AdmissionResponseStatus, ValidationResponse};
+    use crate::response::{AdmissionResponse, AdmissionResponseStatus};
     use serde_json::json;
 
     fn request() -> AdmissionRequest {
@@ -164,7 +162,7 @@ mod tests {
                 warnings: Some(vec!["careful".into()]),
                 ..Default::default()
             },
-            validation: None,
+            mutated_object: None,
         };
         assert_eq!(
             render(&request(), &evaluation),
@@ -182,14 +180,7 @@ mod tests {
                 patch: Some("x".into()),
                 ..Default::default()
             },
-            validation: Some(ValidationResponse {
-                accepted: true,
-                message: None,
-                code: None,
-                mutated_object: Some(mutated),
-                audit_annotations: None,
-                warnings: None,
-            }),
+            mutated_object: Some(mutated),
         };
         let text = render(&request(), &evaluation);
         assert!(
@@ -211,7 +202,7 @@ mod tests {
                 allowed: true,
                 ..Default::default()
             },
-            validation: None,
+            mutated_object: None,
         };
         assert!(render(&request(), &evaluation).ends_with("no backup objects emitted\n"));
     }

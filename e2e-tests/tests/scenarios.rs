@@ -4,6 +4,7 @@
 
 mod common;
 
+use backup_blueprint_policy_e2e::annotations;
 use backup_blueprint_policy_e2e::callback_request::CallbackRequest;
 use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::record::Recorder;
@@ -21,8 +22,8 @@ fn accepted_pair(name: &str) -> (Value, Value) {
     let outcome = scenario.outcome();
     let object = patched(&request, &outcome);
     let mut expected = request.object.clone().unwrap();
-    expected["metadata"]["annotations"]["autobackup.kubewarden.io/resolved"] =
-        object["metadata"]["annotations"]["autobackup.kubewarden.io/resolved"].clone();
+    expected["metadata"]["annotations"][annotations::RESOLVED] =
+        object["metadata"]["annotations"][annotations::RESOLVED].clone();
     assert_eq!(
         object, expected,
         "{name}: the patch must only set the resolved annotation"
@@ -62,7 +63,7 @@ fn deployment_accept_and_emit() {
     assert_eq!(
         repository["metadata"],
         json!({"name": "deploy-web", "namespace": "demo", "labels": {
-        "app.kubernetes.io/managed-by": "backup-blueprint-policy", "autobackup.kubewarden.io/blueprint": "gcs-daily"}})
+        "app.kubernetes.io/managed-by": "backup-blueprint-policy", annotations::BLUEPRINT_LABEL: "gcs-daily"}})
     );
     assert_eq!(
         repository["spec"],
@@ -71,7 +72,7 @@ fn deployment_accept_and_emit() {
     assert_eq!(bc["metadata"]["name"], "deploy-web");
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "Deployment/web"})
+        json!({annotations::OWNER: "Deployment/web"})
     );
     assert_eq!(bc["spec"]["repository"], json!({"name": "deploy-web"}));
     assert_eq!(bc["spec"]["schedule"], "*/5 * * * *");
@@ -149,7 +150,7 @@ fn kubedb_postgres_is_resolved_as_its_appbinding() {
     assert_eq!(repository["spec"]["backend"]["gcs"]["prefix"], "demo/postgres/pg");
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "AppBinding/pg"})
+        json!({annotations::OWNER: "AppBinding/pg"})
     );
     assert_eq!(bc["spec"]["task"], json!({"name": "postgres-backup-16.1"}));
     assert_eq!(
@@ -342,9 +343,10 @@ fn the_storage_secret_is_not_looked_up_in_skip_mode() {
     let kinds: Vec<String> = session::read(&recorded)
         .unwrap()
         .iter()
-        .map(|e| match CallbackRequest::from_session_yaml(&e.request).unwrap() {
-            CallbackRequest::KubernetesGetResource { kind, .. } => kind,
-            other => panic!("unexpected {other:?}"),
+        .map(|e| {
+            let CallbackRequest::KubernetesGetResource { kind, .. } =
+                CallbackRequest::from_session_yaml(&e.request).unwrap();
+            kind
         })
         .collect();
     assert_eq!(kinds, ["BackupBlueprint"]);
@@ -460,9 +462,13 @@ fn removing_the_trigger_removes_the_emitted_objects() {
     let scenario = Scenario::new("deployment");
     let request = scenario.request();
     let mut object = patched(&request, &scenario.outcome());
-    let annotations = object["metadata"]["annotations"].as_object_mut().unwrap();
-    for key in ["backup-blueprint", "target-paths", "volume-mounts"] {
-        annotations.remove(&format!("stash.appscode.com/{key}"));
+    let object_annotations = object["metadata"]["annotations"].as_object_mut().unwrap();
+    for key in [
+        annotations::BACKUP_BLUEPRINT,
+        annotations::TARGET_PATHS,
+        annotations::VOLUME_MOUNTS,
+    ] {
+        object_annotations.remove(key);
     }
     let update = AdmissionRequest::for_object(object.clone(), Some(object), "UPDATE", None).unwrap();
     let outcome = runner()

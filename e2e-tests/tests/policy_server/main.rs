@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use backup_blueprint_policy_e2e::annotations;
 use backup_blueprint_policy_e2e::callback_request::CallbackRequest;
 use backup_blueprint_policy_e2e::host::KubernetesBackend;
 use backup_blueprint_policy_e2e::inputs::read_document;
@@ -235,10 +236,7 @@ fn contents_of(scenario: &Scenario, kinds: &AllowList) -> Result<Contents, Strin
             name,
             namespace,
             ..
-        } = CallbackRequest::from_session_yaml(&exchange.request).map_err(|e| e.to_string())?
-        else {
-            return Err(format!("{}: only get_resource is served", session.display()));
-        };
+        } = CallbackRequest::from_session_yaml(&exchange.request).map_err(|e| e.to_string())?;
         match exchange.response {
             Response::Success { payload } => {
                 let object = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
@@ -623,7 +621,7 @@ impl Harness {
         // A blueprint name of its own: policy-server's cache cannot answer it.
         let blueprint = format!("{}-{policy_id}", fault.split(' ').next().unwrap_or(fault));
         let mut object = Scenario::new("deployment").object();
-        object["metadata"]["annotations"]["stash.appscode.com/backup-blueprint"] = json!(blueprint);
+        object["metadata"]["annotations"][annotations::BACKUP_BLUEPRINT] = json!(blueprint);
         let request = AdmissionRequest::for_object(object, None, "CREATE", None)?;
         let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
         let settings = &self.settings[policy_id];
