@@ -23,6 +23,15 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 	@command -v $(KWCTL) >/dev/null || { echo "kwctl is not installed: it is needed to annotate the policy"; exit 1; }
 	$(KWCTL) annotate -m metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
+# Publishes the annotated policy: make push REGISTRY=ghcr.io/you/policies
+# (PUSH_FLAGS: more `kwctl push` options, e.g. --sources-path for a plain-HTTP registry).
+POLICY_VERSION := $(shell sed -n 's/^  io.kubewarden.policy.version: \([^ ]*\).*/\1/p' metadata.yml)
+PUSH_FLAGS ?=
+.PHONY: push
+push: annotated-policy.wasm
+	@[ -n "$(REGISTRY)" ] || { echo "usage: make push REGISTRY=<host>[:port]/<path> (e.g. ghcr.io/you/policies)"; exit 1; }
+	$(KWCTL) push $(PUSH_FLAGS) annotated-policy.wasm registry://$(REGISTRY)/backup-blueprint:v$(POLICY_VERSION)
+
 .PHONY: fmt
 fmt:
 	cargo fmt --all
@@ -49,7 +58,7 @@ bench: policy.wasm
 	cd e2e-tests && cargo bench --bench wasm
 
 .PHONY: test
-test: fmt-check lint unit-tests
+test: fmt-check lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary
 
 .PHONY: clean
 clean:
@@ -67,21 +76,38 @@ EXAMPLES := deployment-good deployment-broken postgres deployment-collision \
 # policy-run keeps the compiled policy here (compiling it takes seconds).
 POLICY_RUN_CACHE := $(E2E_DIR)/target/policy-cache
 
-# The wasm scenarios and conformance cases through the freshly built policy.wasm.
+# The wasm scenarios and conformance cases through the freshly built policy.wasm, and the
+# policy-server harness (tests/policy_server.rs runs itself in a loopback-only namespace).
 .PHONY: e2e-tests
 e2e-tests: policy.wasm
-	cd $(E2E_DIR) && cargo test
+	cd $(E2E_DIR) && cargo test --locked
 
 .PHONY: e2e-lint
 e2e-lint:
 	cd $(E2E_DIR) && cargo fmt -- --check && cargo clippy --all-targets -- -D warnings
 
-# The same scenarios through `kwctl run` (skipped without kwctl). policy-run is built the way
-# `cargo test` builds it (with the test features), so that it is not rebuilt after e2e-tests.
+# The scenarios through the real `kwctl run`, the packaging files against kwctl, and OCI
+# distribution through docker-registry: in a loopback-only network namespace (each test skips
+# with one line when its tool is missing). policy-run is built the way `cargo test` builds it,
+# so that it is not rebuilt after e2e-tests.
 .PHONY: e2e-bats
 e2e-bats: policy.wasm
-	cd $(E2E_DIR) && cargo test --no-run --quiet
-	@if command -v bats >/dev/null; then bats $(E2E_DIR); else echo "bats is not installed: skipping $(E2E_DIR)/*.bats"; fi
+	cd $(E2E_DIR) && cargo test --no-run --quiet --locked
+	@if command -v bats >/dev/null; then $(E2E_DIR)/in-netns bats $(E2E_DIR)/bats; \
+	else echo "skipped: bats is not installed: not running $(E2E_DIR)/bats/*.bats"; \
+	  [ "$${REQUIRE_REAL_ENGINE:-0}" != 1 ]; fi
+
+# Every real-engine test (kwctl, docker-registry, policy-server) counts itself here.
+export REAL_ENGINE_TALLY := $(CURDIR)/$(E2E_DIR)/target/real-engine.tally
+
+.PHONY: real-engine-reset
+real-engine-reset:
+	@mkdir -p $(dir $(REAL_ENGINE_TALLY)) && rm -f $(REAL_ENGINE_TALLY)
+
+# How many tests ran against each real tool (with REQUIRE_REAL_ENGINE=1, none may skip).
+.PHONY: real-engine-summary
+real-engine-summary:
+	@$(E2E_DIR)/real-engine-summary $(REAL_ENGINE_TALLY)
 
 .PHONY: policy-run
 policy-run:
@@ -99,4 +125,3 @@ run: policy.wasm policy-run
 	  echo; \
 	done
 
-test: e2e-lint e2e-tests e2e-bats

@@ -10,6 +10,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
+use backup_blueprint_policy_e2e::annotations::{BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS};
 use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::engine::PolicyModule;
 use backup_blueprint_policy_e2e::metadata::AllowList;
@@ -53,14 +54,14 @@ fn main() {
     let runner = Runner::new(module, allow_list);
     let cluster = Cluster::from_file(&repo_root().join("examples/cluster.yaml")).expect("examples/cluster.yaml");
     let annotated = json!({
-        "stash.appscode.com/backup-blueprint": "workload-backup",
-        "stash.appscode.com/target-paths": "/data",
-        "stash.appscode.com/volume-mounts": "data:/data",
+        BACKUP_BLUEPRINT: "workload-backup",
+        TARGET_PATHS: "/data",
+        VOLUME_MOUNTS: "data:/data",
     });
     let broken = json!({
-        "stash.appscode.com/backup-blueprint": "workload-backup,missing",
-        "stash.appscode.com/target-paths": "/data,/var/log",
-        "stash.appscode.com/volume-mounts": "dat:/data",
+        BACKUP_BLUEPRINT: "workload-backup,missing",
+        TARGET_PATHS: "/data,/var/log",
+        VOLUME_MOUNTS: "dat:/data",
         "stash.appscode.com/schedule": "daily",
     });
     println!("{}", policy.display());

@@ -1,21 +1,21 @@
-//! `--cluster OBJECTS.yaml`: a multi-document YAML of cluster objects that answers the
-//! Kubernetes capabilities like policy-server's callback handler answers them from the API
-//! server (same lookups, field masks, and error texts).
+//! `--cluster OBJECTS.yaml`: a multi-document YAML of cluster objects that answers
+//! `get_resource` like policy-server's callback handler answers it from the API server (same
+//! lookups, field masks, and error texts).
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::callback_request::CallbackRequest;
 use crate::field_mask::mask_object;
 use crate::host::KubernetesBackend;
-use crate::selector::{fields_match, labels_match};
+use crate::inputs::{parse_documents, read_documents};
 
 /// Kinds the API server serves cluster-scoped (the others are namespaced unless the cluster
-/// file holds an object of that kind without a namespace).
-const CLUSTER_SCOPED_KINDS: [&str; 13] = [
+/// file holds an object of that kind without a namespace). The one list of policy-run, the
+/// requests it builds and the fake API server of the policy-server tests.
+pub const CLUSTER_SCOPED_KINDS: [&str; 13] = [
     "Namespace",
     "Node",
     "PersistentVolume",
@@ -32,7 +32,7 @@ const CLUSTER_SCOPED_KINDS: [&str; 13] = [
 ];
 
 /// The objects of a cluster file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cluster {
     objects: Vec<Value>,
 }
@@ -41,19 +41,21 @@ impl Cluster {
     /// Reads a multi-document YAML (or JSON) file of objects; `kind: List` documents are
     /// expanded.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read cluster file {}", path.display()))?;
-        Self::from_yaml(&text).with_context(|| format!("malformed cluster file {}", path.display()))
+        let documents = read_documents(path, "cluster file")?;
+        Self::from_documents(documents).with_context(|| format!("malformed cluster file {}", path.display()))
     }
 
     /// Parses the text of a cluster file.
     pub fn from_yaml(text: &str) -> Result<Self> {
+        Self::from_documents(parse_documents(text)?)
+    }
+
+    fn from_documents(documents: Vec<Value>) -> Result<Self> {
         let mut cluster = Self::default();
-        for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-            let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
+        for (index, document) in documents.into_iter().enumerate() {
             cluster
-                .add_document(value)
-                .with_context(|| format!("document {}", index + 1))?;
+                .add_document(document)
+                .with_context(|| format!("object {}", index + 1))?;
         }
         Ok(cluster)
     }
@@ -105,7 +107,9 @@ impl Cluster {
             .filter(move |o| o["apiVersion"] == api_version && o["kind"] == kind)
     }
 
-    fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
+    /// True when `kind` is served cluster-scoped: a known cluster-scoped kind, or a kind this
+    /// file holds an object of without a namespace.
+    pub fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
         CLUSTER_SCOPED_KINDS.contains(&kind) || self.of_type(api_version, kind).any(|o| namespace_of(o).is_none())
     }
 
@@ -129,107 +133,22 @@ impl Cluster {
                 format!("Cannot find {api_version}/{kind} named '{name}' inside of namespace '{namespace:?}'")
             })
     }
-
-    fn list(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        labels: Option<&str>,
-        fields: Option<&str>,
-    ) -> Result<Vec<Value>, String> {
-        if namespace.is_some() && self.is_cluster_scoped(api_version, kind) {
-            return Err(format!(
-                "resource {api_version}/{kind} is cluster wide. Cannot search for it inside of a namespace"
-            ));
-        }
-        let mut items = Vec::new();
-        for object in self.of_type(api_version, kind) {
-            if namespace.is_some_and(|ns| namespace_of(object) != Some(ns)) {
-                continue;
-            }
-            if labels_match(object, labels)? && fields_match(object, fields)? {
-                items.push(object.clone());
-            }
-        }
-        Ok(items)
-    }
-
-    /// A `SubjectAccessReview` document of the cluster file whose spec equals the request's
-    /// gives its `status`; otherwise access is not allowed.
-    fn can_i(&self, review: &Value) -> Value {
-        self.of_type("authorization.k8s.io/v1", "SubjectAccessReview")
-            .find(|o| o["spec"] == review["spec"])
-            .map(|o| o["status"].clone())
-            .unwrap_or_else(|| json!({"allowed": false, "reason": "no SubjectAccessReview of the cluster file matches this request"}))
-    }
 }
 
 impl KubernetesBackend for Cluster {
     fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
-        let answer = match request {
-            CallbackRequest::KubernetesGetResource {
-                api_version,
-                kind,
-                name,
-                namespace,
-                field_masks,
-                ..
-            } => {
-                let mut object = self.get_resource(api_version, kind, name, namespace.as_deref())?;
-                mask_object(&mut object, field_masks.as_ref());
-                object
-            }
-            CallbackRequest::KubernetesListResourceNamespace {
-                api_version,
-                kind,
-                namespace,
-                label_selector,
-                field_selector,
-                field_masks,
-            } => {
-                let items = self.list(
-                    api_version,
-                    kind,
-                    Some(namespace),
-                    label_selector.as_deref(),
-                    field_selector.as_deref(),
-                )?;
-                object_list(api_version, kind, items, field_masks.as_ref())
-            }
-            CallbackRequest::KubernetesListResourceAll {
-                api_version,
-                kind,
-                label_selector,
-                field_selector,
-                field_masks,
-            } => {
-                let items = self.list(
-                    api_version,
-                    kind,
-                    None,
-                    label_selector.as_deref(),
-                    field_selector.as_deref(),
-                )?;
-                object_list(api_version, kind, items, field_masks.as_ref())
-            }
-            CallbackRequest::KubernetesCanI {
-                subject_access_review, ..
-            } => self.can_i(subject_access_review),
-        };
-        serde_json::to_vec(&answer).map_err(|e| format!("error serializing payload: {e:?}"))
+        let CallbackRequest::KubernetesGetResource {
+            api_version,
+            kind,
+            name,
+            namespace,
+            field_masks,
+            ..
+        } = request;
+        let mut object = self.get_resource(api_version, kind, name, namespace.as_deref())?;
+        mask_object(&mut object, field_masks.as_ref());
+        serde_json::to_vec(&object).map_err(|e| format!("error serializing payload: {e:?}"))
     }
-}
-
-/// The `<Kind>List` policy-server returns for the list capabilities.
-fn object_list(
-    api_version: &str,
-    kind: &str,
-    mut items: Vec<Value>,
-    masks: Option<&std::collections::BTreeSet<String>>,
-) -> Value {
-    items.iter_mut().for_each(|item| mask_object(item, masks));
-    json!({"apiVersion": api_version, "kind": format!("{kind}List"), "metadata": {}, "items": items})
 }
 
 fn namespace_of(object: &Value) -> Option<&str> {
@@ -348,43 +267,6 @@ items:
             get("gcs-secret", "Secret", "v1", None, None).unwrap_err(),
             "Resource v1/Secret is namespaced, but no namespace was provided"
         );
-    }
-
-    #[test]
-    fn lists_filter_by_namespace_and_labels() {
-        let request = CallbackRequest::KubernetesListResourceAll {
-            api_version: "v1".into(),
-            kind: "Secret".into(),
-            label_selector: Some("team=a".into()),
-            field_selector: None,
-            field_masks: None,
-        };
-        let list: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
-        assert_eq!(list["kind"], "SecretList");
-        assert_eq!(list["items"].as_array().unwrap().len(), 1);
-
-        let request = CallbackRequest::KubernetesListResourceNamespace {
-            api_version: "v1".into(),
-            kind: "Namespace".into(),
-            namespace: "demo".into(),
-            label_selector: None,
-            field_selector: None,
-            field_masks: None,
-        };
-        assert_eq!(
-            cluster().answer(&request).unwrap_err(),
-            "resource v1/Namespace is cluster wide. Cannot search for it inside of a namespace"
-        );
-    }
-
-    #[test]
-    fn can_i_without_a_matching_review_is_not_allowed() {
-        let request = CallbackRequest::KubernetesCanI {
-            subject_access_review: json!({"spec": {"user": "u"}}),
-            disable_cache: false,
-        };
-        let status: Value = serde_json::from_slice(&cluster().answer(&request).unwrap()).unwrap();
-        assert_eq!(status["allowed"], false);
     }
 
     #[test]

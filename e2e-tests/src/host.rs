@@ -1,22 +1,12 @@
 //! The host side of the policy's waPC host calls, dispatched the way policy-evaluator's
-//! `runtimes/callback.rs` does: binding `kubewarden`; namespace `tracing` (logs) and
-//! `kubernetes` (answered by a [`KubernetesBackend`]); policy-server's error texts otherwise.
+//! `runtimes/callback.rs` does: binding `kubewarden`; `tracing/log` (logs) and
+//! `kubernetes/get_resource` (answered by a [`KubernetesBackend`]) — the only capabilities the
+//! policy uses; any other fails with a clear error.
 
 use serde_json::Value;
 
-use crate::callback_request::CallbackRequest;
+use crate::callback_request::{CallbackRequest, GET_RESOURCE};
 use crate::metadata::{AllowList, access_denied_message, capability_denied_message};
-
-/// policy-server's capabilities that need the network.
-const OFFLINE_CAPABILITIES: [&str; 7] = [
-    "oci/v1/verify",
-    "oci/v2/verify",
-    "oci/v1/manifest_digest",
-    "oci/v1/oci_manifest",
-    "oci/v1/oci_manifest_config",
-    "net/v1/dns_lookup_host",
-    "crypto/v1/is_certificate_trusted",
-];
 
 /// Answers the Kubernetes capabilities: a cluster file, a replayed session, a recorder.
 pub trait KubernetesBackend {
@@ -102,45 +92,22 @@ impl Host {
         if binding != "kubewarden" {
             return Err(format!("unknown binding: {binding}"));
         }
-        match namespace {
-            "tracing" if operation == "log" => {
-                self.log(payload);
-                Ok(Vec::new())
-            }
-            "tracing" => Err(format!("unknown operation: {operation}")),
-            "kubernetes" => self.kubernetes(operation, payload),
-            "oci" | "net" | "crypto" => Err(self.offline_capability(namespace, operation)),
-            _ => Err(format!("unknown namespace: {namespace}")),
+        if (namespace, operation) == ("tracing", "log") {
+            self.log(payload);
+            return Ok(Vec::new());
         }
-    }
-
-    /// The OCI, network and crypto capabilities exist in policy-server but need the network:
-    /// policy-run fails them after the same checks.
-    fn offline_capability(&self, namespace: &str, operation: &str) -> String {
         let capability = format!("{namespace}/{operation}");
-        if !OFFLINE_CAPABILITIES.contains(&capability.as_str()) {
-            return format!("unknown operation: {operation}");
-        }
-        if !self.allow_list.allows_capability(&capability) {
-            return capability_denied_message(&capability);
-        }
-        format!(
-            "Callback evaluation failure: {capability} is not available offline (policy-run answers the kubernetes capabilities only)"
-        )
-    }
-
-    fn kubernetes(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
-        let request = match CallbackRequest::from_payload(operation, payload) {
-            None => return Err(format!("unknown operation: {operation}")),
-            Some(parsed) => parsed.map_err(|e| e.to_string())?,
-        };
-        let capability = format!("kubernetes/{operation}");
         if !self.allow_list.allows_capability(&capability) {
             return Err(capability_denied_message(&capability));
         }
-        if let Some((api_version, kind)) = request.resource_type()
-            && !self.allow_list.allows(api_version, kind)
-        {
+        if (namespace, operation) != ("kubernetes", GET_RESOURCE) {
+            return Err(format!(
+                "policy-run does not provide the host capability {capability}: it answers kubernetes/get_resource only"
+            ));
+        }
+        let request = CallbackRequest::from_payload(payload).map_err(|e| e.to_string())?;
+        let (api_version, kind) = request.resource_type();
+        if !self.allow_list.allows(api_version, kind) {
             return Err(access_denied_message(api_version, kind));
         }
         self.backend
@@ -203,40 +170,27 @@ mod tests {
     const SECRET: &[u8] = br#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":null}"#;
 
     #[test]
-    fn unknown_binding_namespace_and_operation_fail_like_policy_server() {
+    fn only_get_resource_and_logs_are_provided() {
         let mut h = host(Ok(vec![]));
         assert_eq!(
             h.call("other", "kubernetes", "get_resource", SECRET).unwrap_err(),
             "unknown binding: other"
         );
-        assert_eq!(
-            h.call("kubewarden", "storage", "x", b"").unwrap_err(),
-            "unknown namespace: storage"
-        );
-        assert_eq!(
-            h.call("kubewarden", "kubernetes", "delete", b"{}").unwrap_err(),
-            "unknown operation: delete"
-        );
-        assert_eq!(
-            h.call("kubewarden", "tracing", "trace", b"").unwrap_err(),
-            "unknown operation: trace"
-        );
-    }
-
-    #[test]
-    fn network_capabilities_fail_offline() {
-        let mut h = host(Ok(vec![]));
-        let err = h
-            .call("kubewarden", "net", "v1/dns_lookup_host", b"\"example.com\"")
-            .unwrap_err();
-        assert!(
-            err.starts_with("Callback evaluation failure: net/v1/dns_lookup_host is not available offline"),
-            "{err}"
-        );
-        assert_eq!(
-            h.call("kubewarden", "oci", "v9/x", b"").unwrap_err(),
-            "unknown operation: v9/x"
-        );
+        for (namespace, operation) in [
+            ("kubernetes", "list_resources_all"),
+            ("kubernetes", "can_i"),
+            ("oci", "v1/verify"),
+            ("net", "v1/dns_lookup_host"),
+            ("tracing", "trace"),
+        ] {
+            assert_eq!(
+                h.call("kubewarden", namespace, operation, b"{}").unwrap_err(),
+                format!(
+                    "policy-run does not provide the host capability {namespace}/{operation}: it answers \
+                     kubernetes/get_resource only"
+                )
+            );
+        }
     }
 
     #[test]

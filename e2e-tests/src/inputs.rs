@@ -1,4 +1,5 @@
-//! Reading policy-run's input files: single YAML/JSON documents (objects, requests, settings).
+//! The one YAML reader of policy-run: single documents (objects, requests, settings, metadata,
+//! sessions) and multi-document files (clusters, manifests), YAML or JSON.
 
 use std::path::Path;
 
@@ -12,15 +13,27 @@ pub fn read_document(path: &Path, what: &str) -> Result<Value> {
     parse_document(&text).with_context(|| format!("malformed {what} {}", path.display()))
 }
 
-/// Parses exactly one YAML (or JSON) document.
-pub fn parse_document(text: &str) -> Result<Value> {
+/// Parses the documents of a multi-document YAML (or JSON) text; empty documents are left out.
+pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
     let mut documents = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(text) {
-        let value = Value::deserialize(document)?;
+    for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
         if !value.is_null() {
             documents.push(value);
         }
     }
+    Ok(documents)
+}
+
+/// Reads the documents of a multi-document YAML (or JSON) file.
+pub fn read_documents(path: &Path, what: &str) -> Result<Vec<Value>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    parse_documents(&text).with_context(|| format!("malformed {what} {}", path.display()))
+}
+
+/// Parses exactly one YAML (or JSON) document.
+pub fn parse_document(text: &str) -> Result<Value> {
+    let mut documents = parse_documents(text)?;
     match documents.len() {
         1 => Ok(documents.remove(0)),
         0 => bail!("the file is empty"),

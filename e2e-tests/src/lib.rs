@@ -2,6 +2,7 @@
 //! policy-server and `kwctl run` do: a wasmtime waPC host with the WASI imports and the
 //! Kubernetes host capabilities answered from a cluster file or a recorded kwctl session.
 
+pub mod annotations;
 pub mod callback_request;
 pub mod cli;
 pub mod cluster;
@@ -18,7 +19,6 @@ pub mod replay;
 pub mod request;
 pub mod response;
 pub mod run;
-pub mod selector;
 pub mod session;
 pub mod wapc;
 pub mod wasi;

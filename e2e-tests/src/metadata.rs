@@ -30,6 +30,43 @@ struct Metadata {
     context_aware_resources: Vec<ContextAwareResource>,
     #[serde(default)]
     host_capabilities: Option<Vec<String>>,
+    #[serde(default)]
+    rules: Vec<Rule>,
+}
+
+/// One webhook rule of the metadata: the requests the API server sends the policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    #[serde(default)]
+    pub api_versions: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub operations: Vec<String>,
+}
+
+impl Rule {
+    /// True when a request for `group/version` `resource` with `operation` matches (`*` matches
+    /// anything).
+    pub fn matches(&self, group: &str, version: &str, resource: &str, operation: &str) -> bool {
+        let any = |list: &[String], value: &str| list.iter().any(|item| item == "*" || item == value);
+        any(&self.api_groups, group)
+            && any(&self.api_versions, version)
+            && any(&self.resources, resource)
+            && any(&self.operations, operation)
+    }
+}
+
+/// Reads the `rules` of a metadata.yml file.
+pub fn read_rules(path: &Path) -> Result<Vec<Rule>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read policy metadata {}", path.display()))?;
+    let metadata: Metadata = serde_json::from_value(crate::inputs::parse_document(&text)?)
+        .with_context(|| format!("malformed policy metadata {}", path.display()))?;
+    Ok(metadata.rules)
 }
 
 impl AllowList {
@@ -56,7 +93,7 @@ impl AllowList {
 
     /// Reads `contextAwareResources` from the text of a metadata.yml.
     pub fn from_metadata_yaml(text: &str) -> Result<Self> {
-        let metadata: Metadata = serde_yaml_ng::from_str(text)?;
+        let metadata: Metadata = serde_json::from_value(crate::inputs::parse_document(text)?)?;
         for pattern in metadata.host_capabilities.iter().flatten() {
             check_pattern(pattern)?;
         }
@@ -187,6 +224,23 @@ annotations:
             capability_denied_message("kubernetes/can_i"),
             "Policy has not been granted access to the 'kubernetes/can_i' host capability. The violation has been reported."
         );
+    }
+
+    #[test]
+    fn rules_match_group_version_resource_and_operation() {
+        let metadata: Metadata = serde_json::from_value(crate::inputs::parse_document(METADATA).unwrap()).unwrap();
+        let rule = &metadata.rules[0];
+        assert!(rule.matches("apps", "v1", "deployments", "CREATE"));
+        assert!(!rule.matches("apps", "v1", "deployments", "DELETE"));
+        assert!(!rule.matches("", "v1", "deployments", "CREATE"));
+        assert!(!rule.matches("apps", "v1", "statefulsets", "UPDATE"));
+        let wildcard = Rule {
+            api_groups: vec!["*".into()],
+            api_versions: vec!["*".into()],
+            resources: vec!["*".into()],
+            operations: vec!["*".into()],
+        };
+        assert!(wildcard.matches("x", "y", "z", "CONNECT"));
     }
 
     #[test]

@@ -2,33 +2,28 @@
 //! answers read the way policy-evaluator reads them.
 
 use anyhow::{Result, bail};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::engine::PolicyInstance;
 use crate::request::AdmissionRequest;
 use crate::response::{AdmissionResponse, ValidationResponse};
 
-/// The answer of `validate_settings`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct SettingsValidation {
-    pub valid: bool,
-    pub message: Option<String>,
-}
+/// The answer of `validate_settings`: the SDK's own type.
+pub use kubewarden_policy_sdk::settings::SettingsValidationResponse as SettingsValidation;
 
 /// The outcome of one `validate` call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// What `kwctl run` prints.
     pub response: AdmissionResponse,
-    /// The policy's own answer, when it gave one that could be read.
-    pub validation: Option<ValidationResponse>,
+    /// The object the policy returned as mutated, if any.
+    pub mutated_object: Option<Value>,
 }
 
 impl Evaluation {
     /// The object the policy returned as mutated, if any.
     pub fn mutated_object(&self) -> Option<&Value> {
-        self.validation.as_ref()?.mutated_object.as_ref()
+        self.mutated_object.as_ref()
     }
 }
 
@@ -90,21 +85,21 @@ impl Policy {
             Err(e) => {
                 return Evaluation {
                     response: AdmissionResponse::internal_server_error(uid, e),
-                    validation: None,
+                    mutated_object: None,
                 };
             }
         };
         match serde_json::from_slice::<ValidationResponse>(&raw) {
             Ok(validation) => Evaluation {
                 response: AdmissionResponse::from_validation_response(uid, request.object.as_ref(), &validation),
-                validation: Some(validation),
+                mutated_object: validation.mutated_object,
             },
             Err(e) => Evaluation {
                 response: AdmissionResponse::internal_server_error(
                     uid,
                     format!("cannot deserialize the policy's validation response: {e}"),
                 ),
-                validation: None,
+                mutated_object: None,
             },
         }
     }

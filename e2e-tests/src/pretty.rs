@@ -5,11 +5,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::annotations::RESOLVED as RESOLVED_ANNOTATION;
 use crate::policy::Evaluation;
 use crate::request::AdmissionRequest;
-
-/// The annotation in which the policy emits the resolved objects.
-pub const RESOLVED_ANNOTATION: &str = "autobackup.kubewarden.io/resolved";
 
 /// Renders an evaluation for the terminal.
 pub fn render(request: &AdmissionRequest, evaluation: &Evaluation) -> String {
@@ -43,6 +41,38 @@ pub fn render(request: &AdmissionRequest, evaluation: &Evaluation) -> String {
     }
     render_emission(&mut out, request, evaluation);
     out
+}
+
+/// One line for a preview of several objects: the decision, the object, the first problem
+/// (or the mutation and first warning), and where the object comes from.
+pub fn one_line(request: &AdmissionRequest, evaluation: &Evaluation, source: &str) -> String {
+    let response = &evaluation.response;
+    let target = format!("{} {}", request.kind.kind, target_name(request));
+    if !response.allowed {
+        let message = response
+            .status
+            .as_ref()
+            .and_then(|s| s.message.as_deref())
+            .unwrap_or("");
+        return format!("REJECTED  {target}: {}  [{source}]", first_problem(message));
+    }
+    let mutated = if response.patch.is_some() { " (mutated)" } else { "" };
+    let warning = match response.warnings.as_deref() {
+        Some([only]) => format!(": warning: {only}"),
+        Some([first, rest @ ..]) => format!(": warning: {first} (and {} more)", rest.len()),
+        _ => String::new(),
+    };
+    format!("ACCEPTED  {target}{mutated}{warning}  [{source}]")
+}
+
+/// The first `- ` line of a rejection message (and how many follow), else its first line.
+fn first_problem(message: &str) -> String {
+    let problems: Vec<&str> = message.lines().filter_map(|l| l.strip_prefix("- ")).collect();
+    match problems.as_slice() {
+        [] => message.lines().next().unwrap_or("").to_string(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
 }
 
 fn target_name(request: &AdmissionRequest) -> String {
@@ -110,7 +140,7 @@ fn render_objects(out: &mut String, annotation: &str, unchanged: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::{AdmissionResponse, AdmissionResponseStatus, ValidationResponse};
+    use crate::response::{AdmissionResponse, AdmissionResponseStatus};
     use serde_json::json;
 
     fn request() -> AdmissionRequest {
@@ -132,7 +162,7 @@ mod tests {
                 warnings: Some(vec!["careful".into()]),
                 ..Default::default()
             },
-            validation: None,
+            mutated_object: None,
         };
         assert_eq!(
             render(&request(), &evaluation),
@@ -150,14 +180,7 @@ mod tests {
                 patch: Some("x".into()),
                 ..Default::default()
             },
-            validation: Some(ValidationResponse {
-                accepted: true,
-                message: None,
-                code: None,
-                mutated_object: Some(mutated),
-                audit_annotations: None,
-                warnings: None,
-            }),
+            mutated_object: Some(mutated),
         };
         let text = render(&request(), &evaluation);
         assert!(
@@ -179,7 +202,7 @@ mod tests {
                 allowed: true,
                 ..Default::default()
             },
-            validation: None,
+            mutated_object: None,
         };
         assert!(render(&request(), &evaluation).ends_with("no backup objects emitted\n"));
     }

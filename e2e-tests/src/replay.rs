@@ -107,9 +107,8 @@ mod tests {
         assert_eq!(replay.leftovers(), 0, "a mismatch consumes the exchange, as in kwctl");
 
         let mut uncached = get("a", None);
-        if let CallbackRequest::KubernetesGetResource { disable_cache, .. } = &mut uncached {
-            *disable_cache = true;
-        }
+        let CallbackRequest::KubernetesGetResource { disable_cache, .. } = &mut uncached;
+        *disable_cache = true;
         let mut replay = Replay::new(vec![exchange(
             &get("a", None),
             Response::Success { payload: "A".into() },

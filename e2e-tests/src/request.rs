@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::cluster::CLUSTER_SCOPED_KINDS;
+
 /// `admission/v1` GroupVersionKind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupVersionKind {
@@ -53,16 +55,6 @@ pub struct AdmissionRequest {
     pub options: Option<Value>,
 }
 
-/// Kinds served cluster-scoped: an object of these kinds gets no default namespace.
-const CLUSTER_SCOPED: [&str; 6] = [
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "BackupBlueprint",
-];
-
 /// The namespace `kubectl apply` uses for a namespaced object without one.
 pub const DEFAULT_NAMESPACE: &str = "default";
 
@@ -95,7 +87,7 @@ impl AdmissionRequest {
         let namespace = namespace
             .map(str::to_string)
             .or_else(|| string_at(&object, "/metadata/namespace"))
-            .or_else(|| (!CLUSTER_SCOPED.contains(&kind.as_str())).then(|| DEFAULT_NAMESPACE.to_string()));
+            .or_else(|| (!CLUSTER_SCOPED_KINDS.contains(&kind.as_str())).then(|| DEFAULT_NAMESPACE.to_string()));
         if let (Some(ns), Some(metadata)) = (&namespace, object.get_mut("metadata").and_then(Value::as_object_mut)) {
             metadata.insert("namespace".into(), Value::String(ns.clone()));
         }

@@ -9,16 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// What the policy's `validate` returns (the SDK's `ValidationResponse`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ValidationResponse {
-    pub accepted: bool,
-    pub message: Option<String>,
-    pub code: Option<u16>,
-    pub mutated_object: Option<Value>,
-    pub audit_annotations: Option<BTreeMap<String, String>>,
-    pub warnings: Option<Vec<String>>,
-}
+/// What the policy's `validate` returns: the SDK's own type.
+pub use kubewarden_policy_sdk::response::ValidationResponse;
 
 /// `status` of a rejected AdmissionResponse.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +85,7 @@ impl AdmissionResponse {
             patch_type: patch.is_some().then(|| "JSONPatch".to_string()),
             patch,
             status,
-            audit_annotations: response.audit_annotations.clone(),
+            audit_annotations: response.audit_annotations.clone().map(|a| a.into_iter().collect()),
             warnings: response.warnings.clone(),
         }
     }

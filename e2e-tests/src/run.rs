@@ -56,7 +56,7 @@ impl Runner {
         let settings_validation = policy.validate_settings(settings);
         if !settings_validation.valid {
             bail!(
-                "Provided settings are not valid: {:?}",
+                "Provided settings are not valid: {}",
                 settings_validation.message.unwrap_or_default()
             );
         }

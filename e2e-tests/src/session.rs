@@ -35,7 +35,7 @@ pub fn parse(text: &str) -> Result<Vec<Exchange>> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    Ok(serde_yaml_ng::from_str(text)?)
+    Ok(serde_json::from_value(crate::inputs::parse_document(text)?)?)
 }
 
 /// Writes a session file.

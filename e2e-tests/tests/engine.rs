@@ -95,7 +95,8 @@ fn host_errors_reach_the_guest_with_policy_server_text() {
     );
     assert_eq!(
         instance.call("watch", b"{}").unwrap_err().to_string(),
-        "Guest call failure: unknown operation: watch"
+        "Guest call failure: policy-run does not provide the host capability kubernetes/watch: it answers \
+         kubernetes/get_resource only"
     );
 }
 

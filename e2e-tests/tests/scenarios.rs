@@ -4,6 +4,7 @@
 
 mod common;
 
+use backup_blueprint_policy_e2e::annotations;
 use backup_blueprint_policy_e2e::callback_request::CallbackRequest;
 use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::record::Recorder;
@@ -21,8 +22,8 @@ fn accepted_pair(name: &str) -> (Value, Value) {
     let outcome = scenario.outcome();
     let object = patched(&request, &outcome);
     let mut expected = request.object.clone().unwrap();
-    expected["metadata"]["annotations"]["autobackup.kubewarden.io/resolved"] =
-        object["metadata"]["annotations"]["autobackup.kubewarden.io/resolved"].clone();
+    expected["metadata"]["annotations"][annotations::RESOLVED] =
+        object["metadata"]["annotations"][annotations::RESOLVED].clone();
     assert_eq!(
         object, expected,
         "{name}: the patch must only set the resolved annotation"
@@ -46,11 +47,15 @@ fn invalid(lines: &[&str], target: &str) -> String {
 
 const RETRY: &str = "the policy could not verify the backup, retry later or ask the cluster administrator to check the \
                      policy-server's access (see rbac.yaml)";
-/// The error of the scenario sessions as the policy quotes it: policy-server's
-/// `Callback evaluation failure: ` prefix is dropped.
-const API_DOWN: &str = "ApiError: the server is currently unable to handle the request: \
-                        ServiceUnavailable (ErrorResponse { status: \"Failure\", message: \"the server is currently unable to \
-                        handle the request\", reason: \"ServiceUnavailable\", code: 503 })";
+/// The error of the scenario sessions as the policy quotes it: policy-server 1.36's error for
+/// an API server answering 503 (kube-rs: `ApiError: … (Status { … })` and its cause; the
+/// policy-server tests check that it is what policy-server gives), with policy-server's
+/// `Callback evaluation failure: ` prefix dropped.
+const API_DOWN: &str = "ApiError: the server is currently unable to handle the request: ServiceUnavailable (Status { \
+                        status: Some(Failure), code: 503, message: \"the server is currently unable to handle the request\", \
+                        metadata: Some(ListMeta { continue_: None, remaining_item_count: None, resource_version: None, \
+                        self_link: None }), reason: \"ServiceUnavailable\", details: None })\n\nCaused by:\n    the server \
+                        is currently unable to handle the request: ServiceUnavailable";
 
 #[test]
 fn deployment_accept_and_emit() {
@@ -58,8 +63,8 @@ fn deployment_accept_and_emit() {
     assert_eq!(
         repository["metadata"],
         json!({"name": "deploy-web", "namespace": "demo",
-        "annotations": {"autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"}, "labels": {
-        "app.kubernetes.io/managed-by": "backup-blueprint-policy", "autobackup.kubewarden.io/blueprint": "gcs-daily"}})
+        "annotations": {annotations::TARGET: "apps/v1/Deployment/demo/web"}, "labels": {
+        "app.kubernetes.io/managed-by": "backup-blueprint-policy", annotations::BLUEPRINT_LABEL: "gcs-daily"}})
     );
     assert_eq!(
         repository["spec"],
@@ -68,8 +73,7 @@ fn deployment_accept_and_emit() {
     assert_eq!(bc["metadata"]["name"], "deploy-web");
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "Deployment/web",
-               "autobackup.kubewarden.io/target": "apps/v1/Deployment/demo/web"})
+        json!({annotations::OWNER: "Deployment/web", annotations::TARGET: "apps/v1/Deployment/demo/web"})
     );
     assert_eq!(bc["spec"]["repository"], json!({"name": "deploy-web"}));
     assert_eq!(bc["spec"]["schedule"], "*/5 * * * *");
@@ -147,8 +151,8 @@ fn kubedb_postgres_is_resolved_as_its_appbinding() {
     assert_eq!(repository["spec"]["backend"]["gcs"]["prefix"], "demo/postgres/pg");
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/owner": "AppBinding/pg",
-               "autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/pg"})
+        json!({annotations::OWNER: "AppBinding/pg",
+               annotations::TARGET: "appcatalog.appscode.com/v1alpha1/AppBinding/demo/pg"})
     );
     assert_eq!(bc["spec"]["task"], json!({"name": "postgres-backup-16.1"}));
     assert_eq!(
@@ -166,7 +170,7 @@ fn a_database_with_backup_namespace_is_backed_up_from_there() {
     }
     assert_eq!(
         bc["metadata"]["annotations"],
-        json!({"autobackup.kubewarden.io/target": "appcatalog.appscode.com/v1alpha1/AppBinding/demo/shop-db"}),
+        json!({annotations::TARGET: "appcatalog.appscode.com/v1alpha1/AppBinding/demo/shop-db"}),
         "no owner across namespaces"
     );
     assert_eq!(
@@ -345,9 +349,10 @@ fn the_storage_secret_is_not_looked_up_in_skip_mode() {
     let kinds: Vec<String> = session::read(&recorded)
         .unwrap()
         .iter()
-        .map(|e| match CallbackRequest::from_session_yaml(&e.request).unwrap() {
-            CallbackRequest::KubernetesGetResource { kind, .. } => kind,
-            other => panic!("unexpected {other:?}"),
+        .map(|e| {
+            let CallbackRequest::KubernetesGetResource { kind, .. } =
+                CallbackRequest::from_session_yaml(&e.request).unwrap();
+            kind
         })
         .collect();
     assert_eq!(kinds, ["BackupBlueprint", "Repository", "BackupConfiguration"]);
@@ -358,7 +363,7 @@ fn invalid_settings_are_refused_like_kwctl() {
     let err = Scenario::new("invalid-settings").evaluate().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Provided settings are not valid: \"invalid settings: unknown variant `maybe`, expected one of `reject`, `warn`, `skip`\""
+        "Provided settings are not valid: invalid settings: unknown variant `maybe`, expected one of `reject`, `warn`, `skip`"
     );
 }
 
@@ -479,9 +484,13 @@ fn removing_the_trigger_removes_the_emitted_objects() {
     let scenario = Scenario::new("deployment");
     let request = scenario.request();
     let mut object = patched(&request, &scenario.outcome());
-    let annotations = object["metadata"]["annotations"].as_object_mut().unwrap();
-    for key in ["backup-blueprint", "target-paths", "volume-mounts"] {
-        annotations.remove(&format!("stash.appscode.com/{key}"));
+    let object_annotations = object["metadata"]["annotations"].as_object_mut().unwrap();
+    for key in [
+        annotations::BACKUP_BLUEPRINT,
+        annotations::TARGET_PATHS,
+        annotations::VOLUME_MOUNTS,
+    ] {
+        object_annotations.remove(key);
     }
     let update = AdmissionRequest::for_object(object.clone(), Some(object), "UPDATE", None).unwrap();
     let outcome = runner()

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use backup_blueprint_policy_e2e::annotations::RESOLVED as RESOLVED_ANNOTATION;
 use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::engine::PolicyModule;
 use backup_blueprint_policy_e2e::host::KubernetesBackend;
 use backup_blueprint_policy_e2e::inputs::{read_document, read_settings};
 use backup_blueprint_policy_e2e::metadata::AllowList;
-use backup_blueprint_policy_e2e::pretty::RESOLVED_ANNOTATION;
 use backup_blueprint_policy_e2e::replay::Replay;
 use backup_blueprint_policy_e2e::request::AdmissionRequest;
 use backup_blueprint_policy_e2e::run::{Outcome, Runner};

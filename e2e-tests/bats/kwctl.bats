@@ -1,88 +1,35 @@
 #!/usr/bin/env bats
-# The wasm scenarios of e2e-tests/scenarios/ through the real `kwctl run`.
+# The real `kwctl` (../shared/bin, Kubewarden 1.36): every scenario of e2e-tests/scenarios/
+# through `kwctl run`, and the packaging files against what kwctl generates.
 #
 # For each scenario, policy-run evaluates it with the scenario cluster while recording the
 # host-capability exchanges (--record) and saving the AdmissionReview it sent (--save-request);
 # then `kwctl run --replay-host-capabilities-interactions` evaluates the same request with the
 # annotated policy and must give the same answer: same decision, message, warnings, and a patch
-# that produces the same object. Skipped when kwctl is not installed.
+# that produces the same object — or, for invalid settings, the same error line.
 
-bats_require_minimum_version 1.5.0
+load real-engine
 
 setup_file() {
-  ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-  export ROOT
-  export SCENARIOS="$ROOT/e2e-tests/scenarios"
-  export POLICY_RUN="$ROOT/e2e-tests/target/debug/policy-run"
-  export POLICY_RUN_CACHE_DIR="$ROOT/e2e-tests/target/policy-cache"
-  export ANNOTATED="$BATS_FILE_TMPDIR/annotated-policy.wasm"
-  if command -v kwctl >/dev/null; then
+  isolate_kwctl
+  if command -v kwctl >/dev/null && loopback_only; then
     [ -x "$POLICY_RUN" ] || { echo "build policy-run first: make policy-run" >&2; return 1; }
-    kwctl annotate -m "$ROOT/metadata.yml" -u "$ROOT/README.md" -o "$ANNOTATED" "$ROOT/policy.wasm"
+    annotate
   fi
 }
 
-# Same decision, message, warnings and patched object in two AdmissionResponses.
-same_response() {
-  python3 - "$1" "$2" "$3" <<'PY'
-import base64, json, sys
-
-def patched(response, obj):
-    obj = json.loads(json.dumps(obj))
-    for op in json.loads(base64.b64decode(response["patch"])) if response.get("patch") else []:
-        *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
-        target = obj
-        for p in parents:
-            target = target[int(p)] if isinstance(target, list) else target[p]
-        if op["op"] in ("add", "replace"):
-            target[last] = op["value"]
-        elif op["op"] == "remove":
-            del target[last]
-        else:
-            sys.exit("unexpected patch operation %s" % op["op"])
-    return obj
-
-expected, actual, request = (json.loads(open(f).read()) for f in sys.argv[1:4])
-obj = request["request"]["object"]
-for key in ("allowed", "status", "warnings", "auditAnnotations", "patchType"):
-    if expected.get(key) != actual.get(key):
-        sys.exit("%s differs:\n policy-run: %s\n kwctl:      %s" % (key, expected.get(key), actual.get(key)))
-if patched(expected, obj) != patched(actual, obj):
-    sys.exit("the patches give different objects")
-PY
+setup() {
+  isolate_kwctl
+  export ANNOTATED="$BATS_FILE_TMPDIR/annotated-policy.wasm"
 }
 
 # Evaluates scenario $1 with policy-run (recording) and with kwctl (replaying); compares.
 same_answer() {
-  command -v kwctl >/dev/null || skip "kwctl is not installed"
-  local dir="$SCENARIOS/$1" work="$BATS_TEST_TMPDIR"
-  local session="$work/session.yml" host=(--cluster "$SCENARIOS/cluster.yaml" --record "$work/session.yml")
-  local settings=() kwctl_settings=()
-  [ -f "$dir/cluster.yaml" ] && host=(--cluster "$dir/cluster.yaml" --record "$session")
-  if [ -f "$dir/session.yml" ]; then session="$dir/session.yml"; host=(--replay "$session"); fi
-  if [ -f "$dir/settings.yaml" ]; then
-    settings=(--settings "$dir/settings.yaml")
-    kwctl_settings=(--settings-path "$dir/settings.yaml")
-  fi
-
-  run --separate-stderr "$POLICY_RUN" --quiet --policy "$ROOT/policy.wasm" --metadata "$ROOT/metadata.yml" \
-    --object "$dir/object.yaml" --save-request "$work/request.json" "${settings[@]}" "${host[@]}"
-  local expected_status=$status expected_stderr=$stderr
-  echo "$output" >"$work/expected.json"
-  [ -f "$session" ] || echo "[]" >"$session"
-
-  run --separate-stderr kwctl run --allow-context-aware --request-path "$work/request.json" \
-    --replay-host-capabilities-interactions "$session" "${kwctl_settings[@]}" "$ANNOTATED"
-  echo "policy-run ($expected_status): $(cat "$work/expected.json") $expected_stderr"
-  echo "kwctl ($status): $output $stderr"
-  if [ "$expected_status" -ne 0 ]; then
-    [ "$status" -ne 0 ]
-    [[ "$stderr" == *"${expected_stderr#Error: }"* ]]
-  else
-    [ "$status" -eq 0 ]
-    echo "$output" >"$work/actual.json"
-    same_response "$work/expected.json" "$work/actual.json" "$work/request.json"
-  fi
+  need kwctl
+  policy_run_scenario "$1"
+  run --separate-stderr kwctl run --allow-context-aware --request-path "$BATS_TEST_TMPDIR/request.json" \
+    --replay-host-capabilities-interactions "$SESSION" "${KWCTL_SETTINGS_ARGS[@]}" "$ANNOTATED"
+  same_as_policy_run
 }
 
 @test "deployment: accepted, objects emitted" { same_answer deployment; }
@@ -105,7 +52,7 @@ same_answer() {
 @test "rejects a missing storage Secret" { same_answer reject-storage-secret; }
 @test "warns about a missing storage Secret" { same_answer storage-secret-warn; }
 @test "skips the storage Secret check" { same_answer storage-secret-skip; }
-@test "invalid settings" { same_answer invalid-settings; }
+@test "invalid settings: kwctl's error line, byte for byte" { same_answer invalid-settings; }
 @test "host error: rejected" { same_answer host-error-reject; }
 @test "host error: accepted with onLookupError accept" { same_answer host-error-accept; }
 @test "access: allowed by name" { same_answer access-allowed-by-name; }
@@ -135,4 +82,71 @@ same_answer() {
     name="$(basename "$dir")"
     grep -q "same_answer $name;" "$BATS_TEST_FILENAME" || { echo "no test for scenario $name"; return 1; }
   done
+}
+
+@test "kwctl annotate prints no warning" {
+  need kwctl
+  [ -f "$ANNOTATED" ]
+  echo "kwctl annotate said: $(cat "$BATS_FILE_TMPDIR/annotate.out")"
+  [ ! -s "$BATS_FILE_TMPDIR/annotate.out" ]
+  run --separate-stderr kwctl annotate -m "$ROOT/metadata.yml" -u "$ROOT/README.md" \
+    -o "$BATS_TEST_TMPDIR/again.wasm" "$ROOT/policy.wasm"
+  [ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+  cmp "$ANNOTATED" "$BATS_TEST_TMPDIR/again.wasm"
+}
+
+@test "artifacthub-pkg.yml is kwctl scaffold artifacthub's output, but for createdAt" {
+  need kwctl
+  run --separate-stderr kwctl scaffold artifacthub --metadata-path "$ROOT/metadata.yml" \
+    --questions-path "$ROOT/questions-ui.yml" --output "$BATS_TEST_TMPDIR/scaffolded.yml"
+  [ "$status" -eq 0 ]
+  grep -q '^createdAt: ' "$ROOT/artifacthub-pkg.yml"
+  diff -u <(grep -v '^createdAt: ' "$ROOT/artifacthub-pkg.yml") <(grep -v '^createdAt: ' "$BATS_TEST_TMPDIR/scaffolded.yml")
+}
+
+# `yq -S -c FILTER FILE`: the value as sorted, compact JSON.
+field() { yq -S -c "$1" "$2"; }
+
+@test "the example ClusterAdmissionPolicy agrees with kwctl scaffold manifest" {
+  need kwctl
+  run --separate-stderr kwctl scaffold manifest --type ClusterAdmissionPolicy --allow-context-aware "$ANNOTATED"
+  [ "$status" -eq 0 ]
+  local scaffolded="$BATS_TEST_TMPDIR/scaffolded.yaml" example="$ROOT/examples/cluster-admission-policy.yaml"
+  printf '%s\n' "$output" >"$scaffolded"
+  [ "$(field .kind "$scaffolded")" = '"ClusterAdmissionPolicy"' ]
+  for path in .apiVersion .kind .spec.rules .spec.mutating; do
+    echo "$path: $(field "$path" "$example") / kwctl: $(field "$path" "$scaffolded")"
+    [ "$(field "$path" "$example")" = "$(field "$path" "$scaffolded")" ]
+  done
+  # kwctl lists the resources sorted; the order carries no meaning.
+  [ "$(field '.spec.contextAwareResources | sort' "$example")" = "$(field '.spec.contextAwareResources | sort' "$scaffolded")" ]
+  [ "$(field '.spec.contextAwareResources | length' "$example")" -eq 5 ]
+  # kwctl leaves backgroundAudit out when it is the CRD's default (true).
+  [ "$(field '.spec.backgroundAudit // true' "$scaffolded")" = true ]
+  [ "$(field .spec.backgroundAudit "$example")" = true ]
+}
+
+# The example manifest with its module replaced by $1.
+manifest_with_module() {
+  sed "s#^  module: registry://ghcr.io/.*#  module: $1#" "$ROOT/examples/cluster-admission-policy.yaml"
+}
+
+@test "kwctl run takes the example ClusterAdmissionPolicy and gives policy-run's answers" {
+  need kwctl
+  local manifest="$BATS_TEST_TMPDIR/policy.yaml"
+  manifest_with_module "file://$ANNOTATED" >"$manifest"
+  grep -q "module: file://$ANNOTATED\$" "$manifest"
+  local settings ran=0
+  settings="$(yq -c .spec.settings "$manifest")"
+  for dir in "$SCENARIOS"/*/; do
+    name="$(basename "$dir")"
+    [ -f "$dir/settings.yaml" ] && continue # the manifest carries its own settings
+    policy_run_scenario "$name" --settings-json "$settings"
+    run --separate-stderr kwctl run --allow-context-aware --request-path "$BATS_TEST_TMPDIR/request.json" \
+      --replay-host-capabilities-interactions "$SESSION" "$manifest"
+    echo "== $name"
+    same_as_policy_run
+    ran=$((ran + 1))
+  done
+  [ "$ran" -ge 15 ]
 }

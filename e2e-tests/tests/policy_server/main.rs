@@ -1,0 +1,757 @@
+//! The policy in Kubewarden's own policy-server (../shared/bin), the real engine: every
+//! scenario of `scenarios/` is sent as an AdmissionReview to `/validate/<id>` (and, for a
+//! stored object, to `/audit/<id>`), with the scenario cluster served by a fake Kubernetes API
+//! server, and must get the answer policy-run gives; then the API server goes down, fails and
+//! is slow, and policy-server must answer as `onLookupError` says or time out cleanly, and keep
+//! serving.
+//!
+//! policy-server and the fake API server talk over loopback: the test runs itself again inside
+//! a new network namespace that has only loopback (`unshare -n`), so nothing leaves the machine.
+//! It skips with one line where policy-server, kwctl (to annotate the policy) or the privilege
+//! to create the namespace is missing — and fails instead under `REQUIRE_REAL_ENGINE=1` (CI).
+//! Each check counts itself in `$REAL_ENGINE_TALLY` for `make test`'s summary.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod fake_api;
+mod http;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use backup_blueprint_policy_e2e::annotations;
+use backup_blueprint_policy_e2e::callback_request::CallbackRequest;
+use backup_blueprint_policy_e2e::host::KubernetesBackend;
+use backup_blueprint_policy_e2e::inputs::read_document;
+use backup_blueprint_policy_e2e::metadata::AllowList;
+use backup_blueprint_policy_e2e::request::AdmissionRequest;
+use backup_blueprint_policy_e2e::response::AdmissionResponse;
+use backup_blueprint_policy_e2e::run::Outcome;
+use backup_blueprint_policy_e2e::session::{self, Response};
+use common::{Scenario, policy_path, repo_root, runner, scenarios_dir};
+use fake_api::{Contents, Failure, FakeApiServer, Mode};
+use serde_json::{Value, json};
+
+/// Set in the environment of the run inside the network namespace.
+const IN_NETNS: &str = "POLICY_SERVER_TESTS_IN_NETNS";
+/// Ports inside our own network namespace: nothing else listens there.
+const API_PORT: u16 = 6443;
+const PORT: u16 = 3000;
+const READINESS_PORT: u16 = 3001;
+/// policy-server caches `get_resource` answers for about 5 seconds.
+const CACHE_TTL: Duration = Duration::from_secs(6);
+/// The evaluation timeout of the fault policies, and how slow the slow API server is.
+const FAULT_TIMEOUT_SECONDS: u64 = 2;
+const SLOW_API: Duration = Duration::from_secs(FAULT_TIMEOUT_SECONDS + 3);
+/// policy-server's answer to an evaluation that ran past its time.
+const TIMEOUT_MESSAGE: &str = "Policy execution interrupted because it exceeded the allowed execution time";
+/// Stands for the host's error in the answers policy-run gives with a failing API server.
+const HOST_ERROR: &str = "@@HOST-ERROR@@";
+
+fn main() -> ExitCode {
+    for tool in ["policy-server", "kwctl"] {
+        if which(tool).is_none() {
+            return skip(&format!("{tool} is not installed"));
+        }
+    }
+    if !loopback_only() {
+        return rerun_in_network_namespace();
+    }
+    match Harness::run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("policy-server tests: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+}
+
+fn required() -> bool {
+    std::env::var("REQUIRE_REAL_ENGINE").is_ok_and(|v| v == "1")
+}
+
+fn tally(line: &str) {
+    if let Some(path) = std::env::var_os("REAL_ENGINE_TALLY") {
+        use std::io::Write;
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path);
+        if let Ok(mut file) = file {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}
+
+fn skip(reason: &str) -> ExitCode {
+    println!("skipped: policy-server tests: {reason}");
+    tally("skipped policy-server the policy-server tests");
+    if required() {
+        eprintln!("REQUIRE_REAL_ENGINE=1 but {reason}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// True inside a network namespace whose only interface is loopback.
+fn loopback_only() -> bool {
+    let Ok(devices) = std::fs::read_to_string("/proc/self/net/dev") else {
+        return false;
+    };
+    let names: Vec<&str> = devices
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split(':').next())
+        .map(str::trim)
+        .collect();
+    names == ["lo"]
+}
+
+fn rerun_in_network_namespace() -> ExitCode {
+    if std::env::var_os(IN_NETNS).is_some() {
+        eprintln!("policy-server tests: unshare -n gave a namespace with other interfaces than loopback");
+        return ExitCode::FAILURE;
+    }
+    let unshare = Command::new("unshare")
+        .args(["-n", "true"])
+        .stderr(Stdio::null())
+        .status();
+    if !unshare.is_ok_and(|s| s.success()) {
+        return skip("cannot create a loopback-only network namespace (unshare -n needs root)");
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let status = Command::new("unshare")
+        .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(IN_NETNS, "1")
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("policy-server tests failed ({status})");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("policy-server tests: cannot run unshare: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A backend that counts the lookups of another.
+struct Counting {
+    inner: Box<dyn KubernetesBackend>,
+    count: Arc<AtomicUsize>,
+}
+
+impl KubernetesBackend for Counting {
+    fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        self.inner.answer(request)
+    }
+}
+
+/// A backend whose every lookup fails with this error (an API server that is down, failing).
+struct FailWith(String);
+
+impl KubernetesBackend for FailWith {
+    fn answer(&mut self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        Err(self.0.clone())
+    }
+}
+
+/// One request to send to policy-server and what policy-run answers to it.
+struct Case {
+    name: String,
+    policy_id: String,
+    request: AdmissionRequest,
+    contents: Contents,
+    /// policy-run's answer, or its error (invalid settings).
+    expected: Result<Outcome, String>,
+    /// How many lookups policy-run made.
+    lookups: usize,
+}
+
+impl Case {
+    fn review(&self) -> String {
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": self.request}).to_string()
+    }
+
+    /// A stored object: a CREATE whose object already has a resourceVersion (the audit
+    /// scanner's requests).
+    fn is_stored(&self) -> bool {
+        self.request.operation == "CREATE"
+            && self
+                .request
+                .object
+                .as_ref()
+                .and_then(|o| o.pointer("/metadata/resourceVersion"))
+                .is_some()
+    }
+}
+
+/// Evaluates with policy-run's engine; returns the outcome (or error) and the lookups made.
+fn policy_run(
+    backend: Box<dyn KubernetesBackend>,
+    request: &AdmissionRequest,
+    settings: &Value,
+) -> (Result<Outcome, String>, usize) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counting = Counting {
+        inner: backend,
+        count: count.clone(),
+    };
+    let outcome = runner()
+        .evaluate(Box::new(counting), request, settings)
+        .map_err(|e| format!("{e:#}"));
+    (outcome, count.load(Ordering::SeqCst))
+}
+
+/// The fake API server's contents for a scenario: its cluster, or for a recorded session the
+/// objects it returns and, for its errors other than "not found", the failures they stand for.
+fn contents_of(scenario: &Scenario, kinds: &AllowList) -> Result<Contents, String> {
+    let mut contents = Contents {
+        kinds: kinds.resources().to_vec(),
+        ..Contents::default()
+    };
+    let session = scenario.dir.join("session.yml");
+    if !session.is_file() {
+        contents.cluster = scenario.cluster();
+        return Ok(contents);
+    }
+    for exchange in session::read(&session).map_err(|e| format!("{e:#}"))? {
+        let CallbackRequest::KubernetesGetResource {
+            api_version,
+            kind,
+            name,
+            namespace,
+            ..
+        } = CallbackRequest::from_session_yaml(&exchange.request).map_err(|e| e.to_string())?;
+        match exchange.response {
+            Response::Success { payload } => {
+                let object = serde_json::from_str(&payload).map_err(|e| e.to_string())?;
+                contents.cluster.add_object(object).map_err(|e| format!("{e:#}"))?;
+            }
+            Response::Error { message } if message.starts_with("Cannot find ") => {}
+            Response::Error { message } => {
+                contents
+                    .failures
+                    .insert((api_version, kind, namespace, name), failure_of(&message));
+            }
+        }
+    }
+    Ok(contents)
+}
+
+/// The API answer behind a kube client error `ApiError: <message>: <reason> (Status { … code:
+/// <code>, … })`; anything else stands for an unavailable API server (503).
+fn failure_of(error: &str) -> Failure {
+    let parsed = (|| {
+        let rest = error.strip_prefix("ApiError: ")?;
+        let (text, details) = rest.split_once(" (")?;
+        let (message, reason) = text.rsplit_once(": ")?;
+        let code = details.split_once("code: ")?.1.split([',', ' ']).next()?.parse().ok()?;
+        Some(Failure {
+            code,
+            reason: reason.to_string(),
+            message: message.to_string(),
+        })
+    })();
+    parsed.unwrap_or(Failure {
+        code: 503,
+        reason: "ServiceUnavailable".into(),
+        message: "the server is currently unable to handle the request".into(),
+    })
+}
+
+/// policy-server started on a policies.yml; killed when dropped.
+struct PolicyServer {
+    child: Child,
+    log: PathBuf,
+    port: u16,
+}
+
+impl PolicyServer {
+    fn start(dir: &Path, policies: &Value, kubeconfig: &Path, port: u16, readiness_port: u16) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let policies_file = dir.join("policies.yml");
+        let text = serde_yaml_ng::to_string(policies).map_err(|e| e.to_string())?;
+        std::fs::write(&policies_file, text).map_err(|e| e.to_string())?;
+        let log = dir.join("policy-server.log");
+        let out = File::create(&log).map_err(|e| e.to_string())?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new("policy-server")
+            .args(["--addr", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--readiness-probe-port", &readiness_port.to_string()])
+            .arg("--policies")
+            .arg(&policies_file)
+            .arg("--policies-download-dir")
+            .arg(dir.join("downloads"))
+            .arg("--sigstore-cache-dir")
+            .arg(dir.join("sigstore"))
+            .args(["--workers", "2", "--log-level", "warn", "--log-no-color"])
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_BACKTRACE", "0")
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start policy-server: {e}"))?;
+        Ok(Self { child, log, port })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `/readiness` answers 200, or the process exits (an error with its log).
+    fn wait_ready(&mut self, readiness_port: u16, limit: Duration) -> Result<(), String> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("policy-server exited ({status}):\n{}", self.log()));
+            }
+            let ready = http::request(readiness_port, "GET", "/readiness", None, Duration::from_secs(2));
+            if matches!(ready, Ok((200, _))) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!("policy-server not ready after {limit:?}:\n{}", self.log()))
+    }
+
+    /// Waits for the process to exit; its status and log.
+    fn wait_exit(&mut self, limit: Duration) -> Result<(std::process::ExitStatus, String), String> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Ok((status, self.log()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!("policy-server still running after {limit:?}:\n{}", self.log()))
+    }
+
+    /// POSTs an AdmissionReview to `/<endpoint>/<id>`; the AdmissionResponse.
+    fn review(&self, endpoint: &str, id: &str, review: &str) -> Result<AdmissionResponse, String> {
+        let path = format!("/{endpoint}/{id}");
+        let (code, body) = http::request(self.port, "POST", &path, Some(review), Duration::from_secs(60))?;
+        if code != 200 {
+            return Err(format!("POST {path}: HTTP {code}: {body}"));
+        }
+        let review: Value = serde_json::from_str(&body).map_err(|e| format!("POST {path}: {e}: {body}"))?;
+        serde_json::from_value(review["response"].clone()).map_err(|e| format!("POST {path}: {e}: {body}"))
+    }
+}
+
+impl Drop for PolicyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Same decision, message, warnings, audit annotations and patched object.
+fn same_response(
+    expected: &AdmissionResponse,
+    actual: &AdmissionResponse,
+    object: Option<&Value>,
+) -> Result<(), String> {
+    let differs = |what: &str, e: &dyn std::fmt::Debug, a: &dyn std::fmt::Debug| {
+        Err(format!(
+            "{what} differs:\n  policy-run:    {e:?}\n  policy-server: {a:?}"
+        ))
+    };
+    if expected.uid != actual.uid {
+        return differs("uid", &expected.uid, &actual.uid);
+    }
+    if expected.allowed != actual.allowed {
+        return differs("allowed", &expected.allowed, &actual.allowed);
+    }
+    if expected.status != actual.status {
+        return differs("status", &expected.status, &actual.status);
+    }
+    if expected.warnings != actual.warnings {
+        return differs("warnings", &expected.warnings, &actual.warnings);
+    }
+    if expected.audit_annotations != actual.audit_annotations {
+        return differs(
+            "auditAnnotations",
+            &expected.audit_annotations,
+            &actual.audit_annotations,
+        );
+    }
+    if expected.patch_type != actual.patch_type {
+        return differs("patchType", &expected.patch_type, &actual.patch_type);
+    }
+    let object = object.cloned().unwrap_or(Value::Null);
+    let (e, a) = (expected.apply_patch(&object)?, actual.apply_patch(&object)?);
+    if e != a {
+        return differs("the patched object", &e, &a);
+    }
+    Ok(())
+}
+
+/// The error the host gave, when `actual` is policy-run's `template` (an answer to lookups
+/// failing with [`HOST_ERROR`]) with some error in its place.
+fn host_error_in(template: &AdmissionResponse, actual: &AdmissionResponse) -> Option<String> {
+    let texts = |r: &AdmissionResponse| -> Vec<String> {
+        let message = r.status.as_ref().and_then(|s| s.message.clone());
+        message
+            .into_iter()
+            .chain(r.warnings.clone().unwrap_or_default())
+            .collect()
+    };
+    texts(template).iter().zip(texts(actual)).find_map(|(t, a)| {
+        let (before, after) = t.split_once(HOST_ERROR)?;
+        (a.len() >= before.len() + after.len() && a.starts_with(before) && a.ends_with(after))
+            .then(|| a[before.len()..a.len() - after.len()].to_string())
+    })
+}
+
+struct Harness {
+    dir: tempfile::TempDir,
+    api: FakeApiServer,
+    server: PolicyServer,
+    settings: BTreeMap<String, Value>,
+    results: Vec<(String, Result<(), String>)>,
+}
+
+impl Harness {
+    fn run() -> Result<bool, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let module = annotate(dir.path())?;
+        let manifest_path = repo_root().join("examples/cluster-admission-policy.yaml");
+        let manifest = read_document(&manifest_path, "policy manifest").map_err(|e| format!("{e:#}"))?;
+        let base_id = format!(
+            "clusterwide-{}",
+            manifest["metadata"]["name"].as_str().unwrap_or_default()
+        );
+        let base = policy_entry(&manifest, &module);
+        let kinds = AllowList::from_metadata_file(&repo_root().join("metadata.yml")).map_err(|e| format!("{e:#}"))?;
+
+        // The scenarios, and a stored object derived from the deployment scenario.
+        let mut cases = Vec::new();
+        let mut policies = BTreeMap::from([(base_id.clone(), base.clone())]);
+        let mut settings_of = BTreeMap::from([(base_id.clone(), base["settings"].clone())]);
+        for name in scenario_names()? {
+            let scenario = Scenario::new(&name);
+            let (policy_id, settings) = if scenario.dir.join("settings.yaml").is_file() {
+                let id = format!("{base_id}-{name}");
+                let mut entry = base.clone();
+                entry["settings"] = scenario.settings();
+                policies.insert(id.clone(), entry);
+                (id, scenario.settings())
+            } else {
+                (base_id.clone(), base["settings"].clone())
+            };
+            settings_of.insert(policy_id.clone(), settings.clone());
+            let request = scenario.request();
+            let (expected, lookups) = policy_run(scenario.backend(), &request, &settings);
+            let contents = contents_of(&scenario, &kinds)?;
+            cases.push(Case {
+                name: format!("scenario {name}"),
+                policy_id,
+                request,
+                contents,
+                expected,
+                lookups,
+            });
+        }
+        let deployment = Scenario::new("deployment");
+        let mut stored = deployment.object();
+        stored["metadata"]["resourceVersion"] = json!("4711");
+        stored["metadata"]["uid"] = json!("6a1b2c3d-0000-4000-8000-000000000001");
+        let request = AdmissionRequest::for_object(stored, None, "CREATE", None)?;
+        let (expected, lookups) = policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
+        cases.push(Case {
+            name: "stored object (the deployment with a resourceVersion)".into(),
+            policy_id: base_id.clone(),
+            request,
+            contents: contents_of(&deployment, &kinds)?,
+            expected,
+            lookups,
+        });
+
+        // Policies that policy-server refuses to load (invalid settings) are tested alone.
+        let (refused, served): (Vec<Case>, Vec<Case>) = cases.into_iter().partition(|c| c.expected.is_err());
+        for case in &refused {
+            policies.remove(&case.policy_id);
+        }
+        for (id, on_lookup_error) in [("fault-reject", "reject"), ("fault-accept", "accept")] {
+            let mut entry = base.clone();
+            entry["settings"]["onLookupError"] = json!(on_lookup_error);
+            entry["timeoutEvalSeconds"] = json!(FAULT_TIMEOUT_SECONDS);
+            settings_of.insert(id.to_string(), entry["settings"].clone());
+            policies.insert(id.to_string(), entry);
+        }
+
+        let groups = groups_of(served);
+        let first = groups.first().map(|(c, _)| c.clone()).unwrap_or_default();
+        let api = FakeApiServer::start(API_PORT, first).map_err(|e| format!("fake API server: {e}"))?;
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, api.kubeconfig()).map_err(|e| e.to_string())?;
+        let policies = Value::Object(policies.into_iter().collect());
+        let started = Instant::now();
+        let mut server = PolicyServer::start(&dir.path().join("server"), &policies, &kubeconfig, PORT, READINESS_PORT)?;
+        server.wait_ready(READINESS_PORT, Duration::from_secs(180))?;
+        println!("policy-server: ready after {:.1?}", started.elapsed());
+        let mut harness = Harness {
+            dir,
+            api,
+            server,
+            settings: settings_of,
+            results: Vec::new(),
+        };
+        harness.scenarios(&groups);
+        let keeps_serving = groups
+            .iter()
+            .flat_map(|(_, cases)| cases)
+            .find(|c| c.name == "scenario deployment")
+            .ok_or("no deployment scenario")?;
+        harness.faults(keeps_serving);
+        for case in &refused {
+            let result = harness.refused(case, &kubeconfig);
+            harness.record(&format!("{}: refused at start", case.name), result);
+        }
+        Ok(harness.summary())
+    }
+
+    fn record(&mut self, name: &str, result: Result<(), String>) {
+        match &result {
+            Ok(()) => println!("policy-server: {name} ... ok"),
+            Err(e) => println!("policy-server: {name} ... FAILED\n{e}"),
+        }
+        tally(&format!("ran policy-server {name}"));
+        self.results.push((name.to_string(), result));
+    }
+
+    fn summary(&self) -> bool {
+        let failed: Vec<&String> = self
+            .results
+            .iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(n, _)| n)
+            .collect();
+        println!(
+            "policy-server: {} tests ran, {} failed{}",
+            self.results.len(),
+            failed.len(),
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(": {failed:?}")
+            }
+        );
+        if !failed.is_empty() {
+            let log = self.server.log();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            println!("policy-server log (the end):\n{}", tail.join("\n"));
+        }
+        failed.is_empty()
+    }
+
+    /// Every case through `/validate` (and `/audit` for a stored object), each group of
+    /// cases with its cluster, waiting out policy-server's cache between clusters.
+    fn scenarios(&mut self, groups: &[(Contents, Vec<Case>)]) {
+        for (index, (contents, cases)) in groups.iter().enumerate() {
+            if index > 0 {
+                self.api.serve(contents.clone());
+                std::thread::sleep(CACHE_TTL);
+            }
+            for case in cases {
+                let result = self.check(case, "validate");
+                self.record(&case.name, result);
+                if case.is_stored() {
+                    let result = self.check(case, "audit");
+                    self.record(&format!("{} through /audit", case.name), result);
+                }
+            }
+        }
+    }
+
+    fn check(&self, case: &Case, endpoint: &str) -> Result<(), String> {
+        let expected = case.expected.as_ref().map_err(Clone::clone)?;
+        let before = self.api.request_count();
+        let actual = self.server.review(endpoint, &case.policy_id, &case.review())?;
+        same_response(&expected.evaluation.response, &actual, case.request.object.as_ref())?;
+        let requests = self.api.requests_since(before);
+        if case.lookups == 0 && !requests.is_empty() {
+            return Err(format!(
+                "policy-run made no lookup, policy-server asked the API server: {requests:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The API server down, failing, slow: the onLookupError behaviour or a clean timeout,
+    /// then policy-server still answers `keeps_serving` right.
+    fn faults(&mut self, keeps_serving: &Case) {
+        let faults = [
+            ("down", Mode::Down, "Connect"),
+            ("answering 500", Mode::Failing, "InternalError"),
+            ("slower than the policy's timeout", Mode::Slow(SLOW_API), ""),
+        ];
+        for (fault, mode, marker) in faults {
+            for policy_id in ["fault-reject", "fault-accept"] {
+                let result = self.fault(policy_id, fault, mode, marker, keeps_serving);
+                self.record(&format!("API server {fault}: {policy_id}, then serving again"), result);
+            }
+        }
+    }
+
+    fn fault(
+        &self,
+        policy_id: &str,
+        fault: &str,
+        mode: Mode,
+        marker: &str,
+        keeps_serving: &Case,
+    ) -> Result<(), String> {
+        // A blueprint name of its own: policy-server's cache cannot answer it.
+        let blueprint = format!("{}-{policy_id}", fault.split(' ').next().unwrap_or(fault));
+        let mut object = Scenario::new("deployment").object();
+        object["metadata"]["annotations"][annotations::BACKUP_BLUEPRINT] = json!(blueprint);
+        let request = AdmissionRequest::for_object(object, None, "CREATE", None)?;
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
+        let settings = &self.settings[policy_id];
+
+        self.api.set_mode(mode);
+        let started = Instant::now();
+        let answer = self.server.review("validate", policy_id, &review.to_string());
+        let elapsed = started.elapsed();
+        self.api.set_mode(Mode::Up);
+        let actual = answer?;
+        let limit = match mode {
+            Mode::Slow(delay) => delay + Duration::from_secs(10),
+            _ => Duration::from_secs(10),
+        };
+        if elapsed > limit {
+            return Err(format!("answered after {elapsed:?} (more than {limit:?})"));
+        }
+        let timed_out = !actual.allowed
+            && actual.status.as_ref().and_then(|s| s.message.as_deref()) == Some(TIMEOUT_MESSAGE)
+            && actual.status.as_ref().and_then(|s| s.code) == Some(500);
+        if timed_out {
+            println!("policy-server: API server {fault}: {policy_id}: timed out cleanly after {elapsed:.1?}");
+        } else {
+            let (template, _) = policy_run(Box::new(FailWith(HOST_ERROR.into())), &request, settings);
+            let template = template?.evaluation.response;
+            let error = host_error_in(&template, &actual).ok_or_else(|| {
+                format!("neither a clean timeout nor the onLookupError behaviour:\n  policy-server: {actual:?}\n  policy-run with a failing API server: {template:?}")
+            })?;
+            if !error.contains(marker) {
+                return Err(format!("the host error does not say '{marker}': {error}"));
+            }
+            let (expected, _) = policy_run(Box::new(FailWith(error.clone())), &request, settings);
+            same_response(&expected?.evaluation.response, &actual, request.object.as_ref())?;
+            println!(
+                "policy-server: API server {fault}: {policy_id}: allowed={} after {elapsed:.1?}, host error: {error:?}",
+                actual.allowed
+            );
+        }
+        self.check(keeps_serving, "validate")
+            .map_err(|e| format!("policy-server does not serve the next request right: {e}"))
+    }
+
+    /// A policy with invalid settings: policy-server refuses to start, with the policy's
+    /// message (policy-run fails with the same message).
+    fn refused(&self, case: &Case, kubeconfig: &Path) -> Result<(), String> {
+        let error = case.expected.as_ref().err().ok_or("policy-run accepted the settings")?;
+        let message = error
+            .strip_prefix("Provided settings are not valid: ")
+            .ok_or_else(|| format!("policy-run failed otherwise: {error}"))?;
+        let mut entry = policy_entry(
+            &read_document(&repo_root().join("examples/cluster-admission-policy.yaml"), "manifest")
+                .map_err(|e| format!("{e:#}"))?,
+            &format!("file://{}", self.dir.path().join("annotated-policy.wasm").display()),
+        );
+        entry["settings"] = Scenario::new(case.name.trim_start_matches("scenario ")).settings();
+        let policies = json!({ (case.policy_id.clone()): entry });
+        let dir = self.dir.path().join(format!("refused-{}", case.policy_id));
+        let mut server = PolicyServer::start(&dir, &policies, kubeconfig, PORT + 10, READINESS_PORT + 10)?;
+        let (status, log) = server.wait_exit(Duration::from_secs(120))?;
+        let expected = format!("Policy settings are invalid: {message}");
+        if status.success() || !log.contains(&expected) {
+            return Err(format!("expected an exit with '{expected}', got {status}:\n{log}"));
+        }
+        Ok(())
+    }
+}
+
+fn scenario_names() -> Result<Vec<String>, String> {
+    let mut names: Vec<String> = std::fs::read_dir(scenarios_dir())
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join("object.yaml").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Cases grouped by the cluster they need, in first-seen order, the group of the deployment
+/// scenario last (the fault tests use its cluster).
+fn groups_of(cases: Vec<Case>) -> Vec<(Contents, Vec<Case>)> {
+    let mut groups: Vec<(Contents, Vec<Case>)> = Vec::new();
+    for case in cases {
+        match groups.iter_mut().find(|(contents, _)| *contents == case.contents) {
+            Some((_, group)) => group.push(case),
+            None => groups.push((case.contents.clone(), vec![case])),
+        }
+    }
+    groups.sort_by_key(|(_, cases)| cases.iter().any(|c| c.name == "scenario deployment"));
+    groups
+}
+
+/// `kwctl annotate`: policy-server loads only annotated policies. Returns the module URL.
+fn annotate(dir: &Path) -> Result<String, String> {
+    let annotated = dir.join("annotated-policy.wasm");
+    let root = repo_root();
+    let output = Command::new("kwctl")
+        .arg("annotate")
+        .arg("-m")
+        .arg(root.join("metadata.yml"))
+        .arg("-u")
+        .arg(root.join("README.md"))
+        .arg("-o")
+        .arg(&annotated)
+        .arg(policy_path())
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .map_err(|e| format!("cannot run kwctl: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "kwctl annotate failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(format!("file://{}", annotated.display()))
+}
+
+/// The policies.yml entry the Kubewarden controller writes for a ClusterAdmissionPolicy.
+fn policy_entry(manifest: &Value, module: &str) -> Value {
+    let spec = &manifest["spec"];
+    let mut entry = json!({
+        "module": module,
+        "policyMode": spec.get("mode").cloned().unwrap_or(json!("protect")),
+        "allowedToMutate": spec.get("mutating").cloned().unwrap_or(json!(false)),
+        "settings": spec.get("settings").cloned().unwrap_or(json!({})),
+        "contextAwareResources": spec.get("contextAwareResources").cloned().unwrap_or(json!([])),
+        "hostCapabilities": ["*"],
+    });
+    if let Some(timeout) = spec.get("timeoutEvalSeconds") {
+        entry["timeoutEvalSeconds"] = timeout.clone();
+    }
+    entry
+}
