@@ -1,0 +1,207 @@
+//! `make bench`, part 2: the real `kwctl bench` (Kubewarden 1.36) on this policy and on two
+//! floor policies built from `benches/floors` — (1) decode and accept, (2) decode, the same
+//! two lookups an annotated Deployment costs (its BackupBlueprint and its Secret) and one
+//! annotation — in one run, for an object without the trigger and an annotated Deployment.
+//! Lookups go to the fake Kubernetes API of the policy-server tests, serving
+//! `examples/cluster.yaml`, as policy-server's kube client would ask a real one. Prints the
+//! mean `validate` time of each and the ratios to the floors.
+//!
+//! Needs kwctl on PATH and a loopback-only network namespace (the Makefile runs it through
+//! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT` and `FLOOR_LOOKUPS`
+//! name the floor modules (`make floors` builds them).
+
+#[path = "../tests/policy_server/fake_api.rs"]
+#[allow(dead_code)]
+mod fake_api;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use backup_blueprint_policy_e2e::cluster::Cluster;
+use backup_blueprint_policy_e2e::inputs::read_document;
+use backup_blueprint_policy_e2e::metadata::AllowList;
+use backup_blueprint_policy_e2e::request::AdmissionRequest;
+use fake_api::{Contents, FakeApiServer};
+use serde_json::json;
+
+/// Seconds `kwctl bench` measures each case.
+const MEASUREMENT_SECONDS: &str = "4";
+
+fn repo_root() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).to_path_buf()
+}
+
+fn main() {
+    if let Some(why) = cannot_run() {
+        println!("skipped: kwctl bench: {why}");
+        return;
+    }
+    let root = repo_root();
+    let work = tempfile::tempdir().expect("a scratch directory");
+    let policies = [
+        ("policy", root.join("policy.wasm")),
+        ("floor: decode, accept", env_path("FLOOR_ACCEPT")),
+        ("floor: decode, 2 lookups, 1 annotation", env_path("FLOOR_LOOKUPS")),
+    ];
+    let annotated: Vec<(&str, PathBuf)> = policies
+        .iter()
+        .map(|(name, wasm)| (*name, annotate(wasm, work.path(), name)))
+        .collect();
+    let api = start_api(&root);
+    let kubeconfig = work.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, api.kubeconfig()).expect("kubeconfig written");
+    let requests = [
+        ("without the trigger", request(&root, work.path(), false)),
+        ("annotated Deployment", request(&root, work.path(), true)),
+    ];
+    println!("kwctl bench, mean validate time ({MEASUREMENT_SECONDS} s per case):");
+    for (case, request) in &requests {
+        let times: Vec<f64> = annotated
+            .iter()
+            .map(|(_, wasm)| bench(wasm, request, &kubeconfig))
+            .collect();
+        for ((name, _), micros) in annotated.iter().zip(&times) {
+            println!("  {case:<22} {name:<40} {micros:>9.1} µs");
+        }
+        println!(
+            "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×",
+            times[0] / times[1],
+            times[0] / times[2]
+        );
+    }
+}
+
+/// Why the bench cannot run here, if it cannot.
+fn cannot_run() -> Option<String> {
+    let found = Command::new("kwctl").arg("--version").output();
+    if !found.is_ok_and(|o| o.status.success()) {
+        return Some("kwctl is not installed".into());
+    }
+    let interfaces = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
+    let only_loopback = interfaces.lines().skip(2).all(|l| l.trim_start().starts_with("lo:"));
+    if !only_loopback {
+        return Some("not in a loopback-only network namespace (run it with e2e-tests/in-netns)".into());
+    }
+    for var in ["FLOOR_ACCEPT", "FLOOR_LOOKUPS"] {
+        if std::env::var_os(var).is_none() {
+            return Some(format!("{var} is not set (make floors builds the floor policies)"));
+        }
+    }
+    None
+}
+
+fn env_path(var: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).expect("checked by cannot_run")
+}
+
+/// `kwctl annotate`s `wasm` with the policy's metadata (the floors get the same context-aware
+/// resources).
+fn annotate(wasm: &Path, dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(format!("{}.wasm", name.replace([' ', ':', ','], "-")));
+    let root = repo_root();
+    let status = Command::new("kwctl")
+        .args(["annotate", "-m"])
+        .arg(root.join("metadata.yml"))
+        .arg("-o")
+        .arg(&out)
+        .arg(wasm)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("kwctl runs");
+    assert!(
+        status.status.success(),
+        "kwctl annotate {}: {}",
+        wasm.display(),
+        String::from_utf8_lossy(&status.stderr)
+    );
+    out
+}
+
+fn start_api(root: &Path) -> FakeApiServer {
+    let cluster = Cluster::from_file(&root.join("examples/cluster.yaml")).expect("examples/cluster.yaml");
+    let kinds = AllowList::from_metadata_file(&root.join("metadata.yml")).expect("metadata.yml");
+    let contents = Contents {
+        cluster,
+        kinds: kinds.resources().to_vec(),
+        ..Contents::default()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    FakeApiServer::start(port, contents).expect("the fake API server starts")
+}
+
+/// The AdmissionReview of `examples/deployment-good.yaml`, with or without its annotations.
+fn request(root: &Path, dir: &Path, annotated: bool) -> PathBuf {
+    let mut object = read_document(&root.join("examples/deployment-good.yaml"), "object").expect("the example");
+    if !annotated {
+        object["metadata"]
+            .as_object_mut()
+            .expect("metadata")
+            .remove("annotations");
+    }
+    let request = AdmissionRequest::for_object(object, None, "CREATE", None).expect("a request");
+    let path = dir.join(format!("request-{annotated}.json"));
+    let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
+    std::fs::write(&path, review.to_string()).expect("request written");
+    path
+}
+
+/// The mean `validate` time of `kwctl bench`, in µs.
+fn bench(wasm: &Path, request: &Path, kubeconfig: &Path) -> f64 {
+    let output = Command::new("kwctl")
+        .args([
+            "bench",
+            "--allow-context-aware",
+            "--measurement-time",
+            MEASUREMENT_SECONDS,
+            "--request-path",
+        ])
+        .arg(request)
+        .arg(wasm)
+        .env("KUBECONFIG", kubeconfig)
+        .env("RUST_BACKTRACE", "0")
+        .env("NO_COLOR", "true")
+        .output()
+        .expect("kwctl bench runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "kwctl bench {}: {text}", wasm.display());
+    mean_validate(&text).unwrap_or_else(|| panic!("no validate mean in kwctl bench's output:\n{text}"))
+}
+
+/// The mean of the `validate` benchmark: the middle value of its `[min mean max]` line.
+fn mean_validate(text: &str) -> Option<f64> {
+    let plain = strip_ansi(text);
+    let section = plain.split("validate [").nth(1)?;
+    let line = section.lines().find(|l| l.contains("[min mean max]"))?;
+    let values = line.split("]:").nth(1)?;
+    let mean = values.trim().trim_start_matches('[').split_whitespace().nth(1)?;
+    to_micros(mean)
+}
+
+fn to_micros(value: &str) -> Option<f64> {
+    let units = [
+        ("ns", 0.001),
+        ("µs", 1.0),
+        ("us", 1.0),
+        ("ms", 1000.0),
+        ("s", 1_000_000.0),
+    ];
+    units
+        .iter()
+        .find_map(|(unit, factor)| value.strip_suffix(unit)?.parse::<f64>().ok().map(|v| v * factor))
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
