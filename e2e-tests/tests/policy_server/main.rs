@@ -302,6 +302,7 @@ impl PolicyServer {
             .args(["--workers", "2", "--log-level", "warn", "--log-no-color"])
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_BACKTRACE", "0")
+            .env_remove("NO_COLOR")
             .stdout(out)
             .stderr(err)
             .spawn()
