@@ -11,7 +11,7 @@ WASM_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-flo
 # Size-optimised with binaryen's wasm-opt when it is installed (.ci/run installs it).
 policy.wasm: $(SOURCE_FILES)
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
-	cargo build --target $(WASM_TARGET) --release
+	cargo build --locked --target $(WASM_TARGET) --release
 	@if command -v $(WASM_OPT) >/dev/null; then \
 	  echo "$(WASM_OPT) -Oz $(WASM) -o policy.wasm"; $(WASM_OPT) -Oz $(WASM_FEATURES) $(WASM) -o policy.wasm; \
 	else \
@@ -43,12 +43,12 @@ fmt-check:
 .PHONY: lint
 lint:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
-	cargo clippy --all-targets -- -D warnings
-	cargo clippy --target $(WASM_TARGET) --lib -- -D warnings
+	cargo clippy --locked --all-targets -- -D warnings
+	cargo clippy --locked --target $(WASM_TARGET) --lib -- -D warnings
 
 .PHONY: unit-tests
 unit-tests:
-	cargo test
+	cargo test --locked
 
 # Timings of one evaluation: the native core (benches/evaluate.rs), then policy.wasm under
 # wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs).
@@ -84,7 +84,7 @@ e2e-tests: policy.wasm
 
 .PHONY: e2e-lint
 e2e-lint:
-	cd $(E2E_DIR) && cargo fmt -- --check && cargo clippy --all-targets -- -D warnings
+	cd $(E2E_DIR) && cargo fmt -- --check && cargo clippy --locked --all-targets -- -D warnings
 
 # The scenarios through the real `kwctl run`, the packaging files against kwctl, and OCI
 # distribution through docker-registry: in a loopback-only network namespace (each test skips
@@ -111,7 +111,7 @@ real-engine-summary:
 
 .PHONY: policy-run
 policy-run:
-	cd $(E2E_DIR) && cargo build --bin policy-run
+	cd $(E2E_DIR) && cargo build --locked --bin policy-run
 
 # Shows what the policy does to each example: the README's first command.
 .PHONY: run

@@ -28,11 +28,13 @@ need() {
   if [ -z "$reason" ] && ! loopback_only; then
     reason="not in a loopback-only network namespace (run it with make e2e-bats)"
   fi
-  for tool in "$@"; do
-    if [ -n "$REAL_ENGINE_TALLY" ]; then
-      echo "${reason:+skipped}${reason:-ran} $tool $BATS_TEST_DESCRIPTION" >>"$REAL_ENGINE_TALLY"
-    fi
-  done
+  local outcome=ran
+  [ -n "$reason" ] && outcome=skipped
+  if [ -n "$REAL_ENGINE_TALLY" ]; then
+    for tool in "$@"; do
+      echo "$outcome $tool $BATS_TEST_DESCRIPTION" >>"$REAL_ENGINE_TALLY"
+    done
+  fi
   if [ -n "$reason" ]; then
     [ "${REQUIRE_REAL_ENGINE:-0}" = 1 ] && { echo "REQUIRE_REAL_ENGINE=1 but $reason" >&2; return 1; }
     skip "$reason"

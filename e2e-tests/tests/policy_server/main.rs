@@ -175,6 +175,8 @@ struct Case {
     name: String,
     policy_id: String,
     request: AdmissionRequest,
+    /// The settings of its policy.
+    settings: Value,
     contents: Contents,
     /// policy-run's answer, or its error (invalid settings).
     expected: Result<Outcome, String>,
@@ -302,6 +304,7 @@ impl PolicyServer {
             .args(["--workers", "2", "--log-level", "warn", "--log-no-color"])
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_BACKTRACE", "0")
+            .env_remove("NO_COLOR")
             .stdout(out)
             .stderr(err)
             .spawn()
@@ -462,6 +465,7 @@ impl Harness {
                 name: format!("scenario {name}"),
                 policy_id,
                 request,
+                settings,
                 contents,
                 expected,
                 lookups,
@@ -477,6 +481,7 @@ impl Harness {
             name: "stored object (the deployment with a resourceVersion)".into(),
             policy_id: base_id.clone(),
             request,
+            settings: base["settings"].clone(),
             contents: contents_of(&deployment, &kinds)?,
             expected,
             lookups,
@@ -676,7 +681,7 @@ impl Harness {
                 .map_err(|e| format!("{e:#}"))?,
             &format!("file://{}", self.dir.path().join("annotated-policy.wasm").display()),
         );
-        entry["settings"] = Scenario::new(case.name.trim_start_matches("scenario ")).settings();
+        entry["settings"] = case.settings.clone();
         let policies = json!({ (case.policy_id.clone()): entry });
         let dir = self.dir.path().join(format!("refused-{}", case.policy_id));
         let mut server = PolicyServer::start(&dir, &policies, kubeconfig, PORT + 10, READINESS_PORT + 10)?;
