@@ -5,6 +5,7 @@
 
 mod common;
 
+use backup_blueprint_policy::lookups::MemoryCluster;
 use backup_blueprint_policy::policy::Decision;
 use backup_blueprint_policy::settings::{self, Settings};
 use common::admit;
@@ -74,4 +75,29 @@ fn unknown_long_setting_fits_in_4_kib() {
     let message = settings::parse(payload.as_bytes()).expect_err("invalid settings");
     assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
     assert!(message.starts_with("invalid settings: unknown field `xxx"), "{message}");
+}
+
+/// A case of the `evaluate` target as its JSON bundle (`FUZZ_DUMP=1` prints it): the outcome.
+fn evaluate_bundle(path: &str) -> backup_blueprint_policy::policy::Outcome {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let object: Value = serde_json::from_str(bundle["object"].as_str().unwrap()).unwrap();
+    let settings = settings::parse(bundle["settings"].to_string().as_bytes()).unwrap();
+    let cluster = bundle["cluster"].as_array().unwrap().clone();
+    let operation = bundle["operation"].as_str().unwrap();
+    common::admit_with(&object, operation, MemoryCluster::new(cluster), &settings).0
+}
+
+/// Found by `make fuzz` (evaluate, after 1.1 million runs): a ReplicaSet whose 21 annotation
+/// problems (a blueprint list of JSON text, opt-out and params keys with suffixes…) made a
+/// rejection of 4157 bytes.
+#[test]
+fn evaluate_crash_976e5c53_rejects_in_4_kib() {
+    match evaluate_bundle("tests/fuzz/evaluate-crash-976e5c53.json").decision {
+        Decision::Reject(message) => {
+            assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
+            assert!(message.starts_with("ReplicaSet backup/gold-hourly: auto-backup annotations are invalid:\n"));
+        }
+        other => panic!("not rejected: {other:?}"),
+    }
 }

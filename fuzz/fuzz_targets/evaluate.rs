@@ -22,6 +22,7 @@ use backup_blueprint_policy::policy::{Admission, Decision, evaluate_at};
 use backup_blueprint_policy::settings::{self, Settings};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
 
 fuzz_target!(|data: &[u8]| {
     let case = match data.first() {
@@ -43,6 +44,8 @@ struct Case {
     namespace: String,
     object: String,
     settings: Settings,
+    /// The settings as given (null for the defaults).
+    settings_json: Value,
     cluster: Vec<Value>,
     failure: Option<String>,
 }
@@ -51,10 +54,8 @@ impl Case {
     fn from_bundle(data: &[u8]) -> Option<Case> {
         let bundle: Value = serde_json::from_slice(data).ok()?;
         let text = |key: &str, default: &str| bundle.get(key).and_then(Value::as_str).unwrap_or(default).to_string();
-        let settings = match bundle.get("settings") {
-            Some(value) => settings::parse(value.to_string().as_bytes()).ok()?,
-            None => Settings::default(),
-        };
+        let settings_json = bundle.get("settings").cloned().unwrap_or(Value::Null);
+        let settings = settings::parse(settings_json.to_string().as_bytes()).ok()?;
         let object = match bundle.get("object")? {
             Value::String(text) => text.clone(),
             value => value.to_string(),
@@ -64,6 +65,7 @@ impl Case {
             namespace: text("namespace", "default"),
             object,
             settings,
+            settings_json,
             cluster: bundle
                 .get("cluster")
                 .and_then(Value::as_array)
@@ -79,7 +81,18 @@ impl Case {
         cluster
     }
 
+    /// The case as a JSON bundle (the seed format), which a test can read with the policy's
+    /// own types: `FUZZ_DUMP=1 target/…/evaluate artifacts/evaluate/crash-…` prints it.
+    fn bundle(&self) -> Value {
+        json!({"operation": self.operation, "namespace": self.namespace, "object": self.object,
+            "settings": self.settings_json, "cluster": self.cluster, "failure": self.failure})
+    }
+
     fn run(&self) {
+        static DUMP: OnceLock<bool> = OnceLock::new();
+        if *DUMP.get_or_init(|| std::env::var_os("FUZZ_DUMP").is_some()) {
+            eprintln!("{}", self.bundle());
+        }
         let clock = FixedClock(Date::parse("2027-01-15").unwrap());
         let cluster = self.cluster();
         let admission = Admission {
@@ -440,12 +453,20 @@ impl Input {
             }
             cluster.push(json!({"apiVersion": api_version, "kind": kind, "metadata": metadata}));
         }
-        let settings = settings::parse(self.settings.json().to_string().as_bytes()).unwrap_or_default();
+        let mut settings_json = self.settings.json();
+        let settings = match settings::parse(settings_json.to_string().as_bytes()) {
+            Ok(settings) => settings,
+            Err(_) => {
+                settings_json = Value::Null;
+                Settings::default()
+            }
+        };
         Case {
             operation: if self.update { "UPDATE" } else { "CREATE" }.to_string(),
             namespace,
             object: object.to_string(),
             settings,
+            settings_json,
             cluster,
             failure: self.failure.as_ref().map(Text::render),
         }
