@@ -90,7 +90,8 @@ impl Case {
 
     fn run(&self) {
         static DUMP: OnceLock<bool> = OnceLock::new();
-        if *DUMP.get_or_init(|| std::env::var_os("FUZZ_DUMP").is_some()) {
+        let dump = *DUMP.get_or_init(|| std::env::var_os("FUZZ_DUMP").is_some());
+        if dump {
             eprintln!("{}", self.bundle());
         }
         let clock = FixedClock(Date::parse("2027-01-15").unwrap());
@@ -102,6 +103,18 @@ impl Case {
         };
         let outcome = evaluate_at(&admission, &self.settings, &cluster, &clock);
         common::check_outcome(&outcome, &cluster.calls.borrow());
+        if dump {
+            let calls = cluster.calls.borrow().len();
+            let decision = match &outcome.decision {
+                Decision::Accept => "accept",
+                Decision::Mutate(_) => "mutate",
+                Decision::Reject(_) => "reject",
+            };
+            eprintln!(
+                "decision: {decision}, {calls} host calls, {} warnings",
+                outcome.warnings.len()
+            );
+        }
         let Decision::Mutate(mutated) = &outcome.decision else {
             return;
         };
