@@ -239,6 +239,8 @@ impl Text {
 #[derive(Arbitrary, Debug)]
 enum Name {
     Known(u8),
+    /// `bp-0` … `bp-23`: enough distinct blueprints to reach and pass the limit of 16.
+    Numbered(u8),
     Text(Text),
 }
 
@@ -257,6 +259,7 @@ impl Name {
     fn render(&self, names: &[&str]) -> String {
         match self {
             Name::Known(i) => names[*i as usize % names.len()].to_string(),
+            Name::Numbered(i) => format!("bp-{}", i % 24),
             Name::Text(text) => text.render(),
         }
     }
@@ -382,6 +385,8 @@ struct Input {
     name: Name,
     namespace: Name,
     annotations: Vec<(AnnotationKey, Text)>,
+    /// The backup-blueprint annotation as a list of names, when given.
+    blueprint_list: Option<Vec<Name>>,
     volumes: Vec<Volume>,
     blueprints: Vec<Blueprint>,
     secrets: Vec<(Name, Name)>,
@@ -418,6 +423,10 @@ impl Input {
                 AnnotationKey::Other(text) => text.render(),
             };
             annotations.insert(key, Value::String(value.render()));
+        }
+        if let Some(list) = &self.blueprint_list {
+            let names: Vec<String> = list.iter().map(|n| n.render(NAMES)).collect();
+            annotations.insert(common::KEYS[0].into(), Value::String(names.join(",")));
         }
         let mut metadata = json!({"name": name, "namespace": namespace, "annotations": annotations});
         if self.uid {
