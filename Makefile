@@ -65,6 +65,36 @@ clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm
 
+# --- Fuzzing (fuzz/, its own Cargo package; not part of `make test`) ---
+# libFuzzer through cargo-fuzz on stable Rust (`--sanitizer none`: the sanitizers need nightly).
+# `make fuzz` builds every target and runs each for FUZZ_TIME seconds, failing on any crash,
+# timeout or out-of-memory; FUZZ_TIME=600 (or FUZZ_FLAGS=-runs=N) makes a long campaign.
+FUZZ_TARGETS := annotations substitution cron settings evaluate
+FUZZ_TIME ?= 20
+FUZZ_FLAGS ?= -max_total_time=$(FUZZ_TIME)
+FUZZ_LIMITS := -rss_limit_mb=2048 -timeout=5 -max_len=16384
+CARGO_FUZZ := cargo fuzz
+
+.PHONY: fuzz
+fuzz: fuzz-seeds
+	@cargo fuzz --version >/dev/null 2>&1 || { echo "cargo-fuzz is not installed: cargo install cargo-fuzz"; exit 1; }
+	cd fuzz && $(CARGO_FUZZ) build --sanitizer none
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target; \
+	  dict=""; [ -f fuzz/dicts/$$target.dict ] && dict="-dict=dicts/$$target.dict"; \
+	  echo "== fuzz $$target"; \
+	  (cd fuzz && $(CARGO_FUZZ) run --sanitizer none $$target corpus/$$target seeds/$$target -- \
+	    $(FUZZ_FLAGS) $(FUZZ_LIMITS) $$dict) || exit 1; \
+	done
+
+# Seeds from the e2e scenarios and the conformance cases (needs PyYAML; without it the
+# targets start from an empty corpus).
+.PHONY: fuzz-seeds
+fuzz-seeds:
+	@for target in $(FUZZ_TARGETS); do mkdir -p fuzz/seeds/$$target; done
+	@if python3 -c 'import yaml' 2>/dev/null; then python3 fuzz/build_corpus.py; \
+	else echo "PyYAML not found (Debian: python3-yaml): fuzzing without seeds"; fi
+
 # --- The compiled policy end to end (e2e-tests/, its own Cargo package) ---
 E2E_DIR := e2e-tests
 POLICY_RUN := $(E2E_DIR)/target/debug/policy-run

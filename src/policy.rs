@@ -250,7 +250,8 @@ impl Admitted {
 
 fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
     Outcome {
-        decision: Decision::Reject(format!("{what} could not be read: {error}")),
+        // serde quotes a value of the wrong type whole.
+        decision: Decision::Reject(report::bounded(format!("{what} could not be read: {error}"))),
         warnings: Vec::new(),
     }
 }

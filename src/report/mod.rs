@@ -11,6 +11,10 @@ pub use quote::{list, shorten};
 pub const MAX_LISTED_PROBLEMS: usize = 40;
 /// At most this many problems are reported for one annotation.
 pub const MAX_PROBLEMS_PER_ANNOTATION: usize = 5;
+/// No message is longer than this (a rejection, a settings error), whatever the input quotes.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+/// One problem line of a message is cut to this many bytes.
+const MAX_LINE_BYTES: usize = 1024;
 
 /// What a rejection is about, said after the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,16 +38,79 @@ impl Headline {
 }
 
 /// The rejection of `object` (e.g. `Deployment demo/web`) for `problems`.
+/// At most MAX_LISTED_PROBLEMS lines, and only as many as fit in MAX_MESSAGE_BYTES.
 pub fn rejection(object: &str, headline: Headline, problems: &[Problem]) -> String {
-    let mut lines: Vec<String> = problems
-        .iter()
-        .take(MAX_LISTED_PROBLEMS)
-        .map(|p| format!("- {p}"))
-        .collect();
-    if problems.len() > MAX_LISTED_PROBLEMS {
-        lines.push(format!("- and {} more problems", problems.len() - MAX_LISTED_PROBLEMS));
+    let header = format!("{}: {}:", cut(object, MAX_LINE_BYTES), headline.text());
+    let lines = problems.iter().map(|p| format!("- {p}"));
+    fit(header, lines, problems.len(), "\n", |n| {
+        format!("- and {n} more problems")
+    })
+}
+
+/// The settings problems joined with `; `, as many as fit in MAX_MESSAGE_BYTES.
+pub fn settings_problems(problems: &[Problem]) -> String {
+    let lines = problems.iter().map(Problem::to_string);
+    fit(String::new(), lines, problems.len(), "; ", |n| {
+        format!("and {n} more problems")
+    })
+}
+
+/// `text` cut to MAX_MESSAGE_BYTES (for messages made by others, such as serde's, which quote
+/// the input whole).
+pub fn bounded(text: String) -> String {
+    match text.len() > MAX_MESSAGE_BYTES {
+        true => cut(&text, MAX_MESSAGE_BYTES),
+        false => text,
     }
-    format!("{object}: {}:\n{}", headline.text(), lines.join("\n"))
+}
+
+/// `head` and then `lines` (`count` of them), each cut to MAX_LINE_BYTES, joined with
+/// `separator`: at most MAX_LISTED_PROBLEMS of them and only as many as fit, with `more(n)` for
+/// the `n` left out, so that the whole is at most MAX_MESSAGE_BYTES.
+fn fit(
+    head: String,
+    lines: impl Iterator<Item = String>,
+    count: usize,
+    separator: &str,
+    more: fn(usize) -> String,
+) -> String {
+    // Room for the longest `more` line: a count never has more digits than `count`.
+    let reserve = separator.len() + more(count).len();
+    let mut message = head;
+    let mut listed = 0;
+    for line in lines.take(MAX_LISTED_PROBLEMS) {
+        let line = cut(&line, MAX_LINE_BYTES);
+        let gap = if message.is_empty() { 0 } else { separator.len() };
+        let last = listed + 1 == count;
+        let room = if last { 0 } else { reserve };
+        if message.len() + gap + line.len() + room > MAX_MESSAGE_BYTES {
+            break;
+        }
+        if gap > 0 {
+            message.push_str(separator);
+        }
+        message.push_str(&line);
+        listed += 1;
+    }
+    if listed < count {
+        if !message.is_empty() {
+            message.push_str(separator);
+        }
+        message.push_str(&more(count - listed));
+    }
+    message
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, with `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// The problems of one annotation: the first few are kept, the rest only counted, so that a
@@ -103,6 +170,32 @@ mod tests {
         assert!(message.starts_with("PersistentVolumeClaim demo/p: a backup is required:\n- 0\n"));
         assert_eq!(message.lines().count(), 42);
         assert!(message.ends_with("\n- 39\n- and 5 more problems"));
+    }
+
+    #[test]
+    fn messages_fit_in_4_kib() {
+        let long: Vec<Problem> = (0..45)
+            .map(|i| Problem::object(format!("{i} {}", "é".repeat(700))))
+            .collect();
+        let message = rejection(&"o".repeat(5000), Headline::InvalidAnnotations, &long);
+        assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
+        assert!(message.starts_with(&format!("{}…", "o".repeat(1021))));
+        assert!(message.contains("\n- 0 é"));
+        assert!(message.ends_with("…\n- and 43 more problems"), "{message}");
+        let message = settings_problems(&long);
+        assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
+        assert!(
+            message.starts_with("0 é") && message.ends_with("…; and 42 more problems"),
+            "{message}"
+        );
+        let one = [Problem::object("x".repeat(4000))];
+        assert_eq!(
+            rejection("o", Headline::InvalidAnnotations, &one).len(),
+            1024 + "o: auto-backup annotations are invalid:\n".len()
+        );
+        assert_eq!(settings_problems(&[Problem::object("a"), Problem::object("b")]), "a; b");
+        assert_eq!(bounded("é".repeat(3000)).len(), 4095);
+        assert_eq!(bounded("short".into()), "short");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
 use crate::guardrails::Guardrails;
-use crate::report::{Problem, render};
+use crate::report::{Problem, bounded, settings_problems};
 use crate::requirement::RequireBackup;
 
 pub const DEFAULT_VALUE_PATTERN: &str = "^[A-Za-z0-9._-]{1,63}$";
@@ -127,11 +127,11 @@ impl Default for RawCustomVariables {
 pub fn parse(payload: &[u8]) -> Result<Settings, String> {
     let value: Value = match payload.iter().all(u8::is_ascii_whitespace) {
         true => Value::Null,
-        false => serde_json::from_slice(payload).map_err(|e| format!("{INVALID}: {e}"))?,
+        false => serde_json::from_slice(payload).map_err(|e| bounded(format!("{INVALID}: {e}")))?,
     };
     let raw = match value {
         Value::Null => RawSettings::default(),
-        Value::Object(_) => serde_json::from_value(value).map_err(|e| format!("{INVALID}: {e}"))?,
+        Value::Object(_) => serde_json::from_value(value).map_err(|e| bounded(format!("{INVALID}: {e}")))?,
         other => {
             return Err(format!(
                 "{INVALID}: expected a map of setting names to values, got {}",
@@ -139,7 +139,7 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
             ));
         }
     };
-    Settings::compile(raw).map_err(|problems| render(&problems).join("; "))
+    Settings::compile(raw).map_err(|problems| settings_problems(&problems))
 }
 
 impl Settings {

@@ -1,0 +1,55 @@
+//! `annotations::parse` and `annotations::trigger` on arbitrary annotation maps.
+//!
+//! Input: one flag byte (bit 0: the target is a workload), then `key=value` lines (see
+//! `common::key_value_lines`). Checks: no panic; a blueprint list is empty whenever a
+//! problem concerns it and never longer than 16; parsing twice gives the same result.
+#![no_main]
+
+mod common;
+
+use backup_blueprint_policy::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES, Trigger};
+use backup_blueprint_policy::report::Subject;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let is_workload = flags & 1 == 1;
+    let map = common::key_value_lines(&String::from_utf8_lossy(rest));
+    let trigger = annotations::trigger(&map, is_workload);
+    if !is_workload {
+        assert!(!matches!(trigger, Trigger::Incomplete { .. }));
+    }
+    let (parsed, problems) = annotations::parse(&map, is_workload);
+    assert!(
+        parsed.blueprints.len() <= MAX_BLUEPRINTS,
+        "{} blueprints",
+        parsed.blueprints.len()
+    );
+    assert!(parsed.target_paths.len() <= MAX_ENTRIES);
+    assert!(parsed.volume_mounts.len() <= MAX_ENTRIES);
+    let mut seen = std::collections::BTreeSet::new();
+    for name in &parsed.blueprints {
+        assert!(!name.is_empty() && name.len() <= 253, "blueprint name {name:?}");
+        assert!(seen.insert(name), "blueprint {name:?} listed twice");
+    }
+    let blueprint_problem = problems
+        .iter()
+        .any(|p| p.subject == Subject::Annotation(BACKUP_BLUEPRINT.to_string()));
+    if blueprint_problem {
+        assert!(
+            parsed.blueprints.is_empty(),
+            "a blueprint list with a problem was used: {problems:?}"
+        );
+    }
+    for problem in &problems {
+        let text = problem.to_string();
+        assert!(
+            text.len() <= common::MAX_MESSAGE_BYTES,
+            "a problem of {} bytes",
+            text.len()
+        );
+    }
+    assert_eq!(annotations::parse(&map, is_workload), (parsed, problems));
+});

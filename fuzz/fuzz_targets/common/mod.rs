@@ -1,0 +1,97 @@
+//! What the fuzz targets share: the line formats of their inputs and the invariants of SPEC §6.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use backup_blueprint_policy::policy::{Decision, Outcome};
+
+/// The longest rejection message the policy may give (issue 9: at most 4 KiB).
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+/// SPEC §6: at most 16 distinct blueprints are looked up.
+pub const MAX_BLUEPRINTS: usize = 16;
+
+/// The annotation keys the policy reads; a key written as a single digit in a fuzz input
+/// stands for one of these, so that the fuzzer finds them without guessing 35 bytes.
+pub const KEYS: [&str; 10] = [
+    "stash.appscode.com/backup-blueprint",
+    "stash.appscode.com/target-paths",
+    "stash.appscode.com/volume-mounts",
+    "stash.appscode.com/schedule",
+    "params.stash.appscode.com/",
+    "vars.autobackup.kubewarden.io/",
+    "autobackup.kubewarden.io/resolved",
+    "autobackup.kubewarden.io/skip",
+    "autobackup.kubewarden.io/skip-reason",
+    "autobackup.kubewarden.io/skip-until",
+];
+
+/// `key=value` lines (a value runs to the end of its line); a key of one digit `d` stands for
+/// `KEYS[d]`, and a key starting with `d` and more text for `KEYS[d]` followed by that text
+/// (`4args` is `params.stash.appscode.com/args`).
+pub fn key_value_lines(text: &str) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for line in text.split('\n') {
+        let (key, value) = line.split_once('=').unwrap_or((line, ""));
+        map.insert(expand_key(key), value.to_string());
+    }
+    map
+}
+
+pub fn expand_key(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next().and_then(|c| c.to_digit(10)) {
+        Some(d) => format!("{}{}", KEYS[d as usize], chars.as_str()),
+        None => key.to_string(),
+    }
+}
+
+/// The invariants of every evaluation: a bounded message, the host-call budget of SPEC §6 and
+/// no lookup made twice.
+pub fn check_outcome(outcome: &Outcome, calls: &[String]) {
+    if let Decision::Reject(message) = &outcome.decision {
+        assert!(
+            message.len() <= MAX_MESSAGE_BYTES,
+            "a rejection of {} bytes (at most {MAX_MESSAGE_BYTES}): {}…",
+            message.len(),
+            message.chars().take(600).collect::<String>()
+        );
+    }
+    for warning in &outcome.warnings {
+        assert!(
+            warning.len() <= MAX_MESSAGE_BYTES,
+            "a warning of {} bytes",
+            warning.len()
+        );
+    }
+    check_calls(calls);
+}
+
+pub fn check_calls(calls: &[String]) {
+    let distinct: BTreeSet<&String> = calls.iter().collect();
+    assert_eq!(distinct.len(), calls.len(), "a lookup was made twice: {calls:?}");
+    let count = |kind: &str| calls.iter().filter(|c| c.starts_with(&format!("{kind} "))).count();
+    let namespaces = count("Namespace");
+    let blueprints = count("BackupBlueprint");
+    let secrets = count("Secret");
+    let collisions = count("Repository") + count("BackupConfiguration");
+    assert!(namespaces <= 1, "{namespaces} Namespace lookups: {calls:?}");
+    assert!(
+        blueprints <= MAX_BLUEPRINTS,
+        "{blueprints} BackupBlueprint lookups: {calls:?}"
+    );
+    assert!(secrets <= MAX_BLUEPRINTS, "{secrets} Secret lookups: {calls:?}");
+    assert!(
+        collisions <= 2 * MAX_BLUEPRINTS,
+        "{collisions} collision lookups: {calls:?}"
+    );
+    assert_eq!(
+        namespaces + blueprints + secrets + collisions,
+        calls.len(),
+        "a lookup of another kind: {calls:?}"
+    );
+    assert!(
+        calls.len() <= 1 + MAX_BLUEPRINTS * 4,
+        "{} lookups: {calls:?}",
+        calls.len()
+    );
+}

@@ -1,0 +1,51 @@
+//! `validate_schedule`, `parse_schedule` and `longest_gap` on arbitrary text.
+//!
+//! Input: the schedule (UTF-8, lossily). Checks: no panic; parse is ok iff validate is ok, with
+//! the same message; the parsed fields hold only values of their ranges; the longest gap of a
+//! schedule that runs is at least a minute and at most the 28-year window it is computed over;
+//! a time-zone prefix is kept.
+#![no_main]
+
+use backup_blueprint_policy::cron::{parse_schedule, validate_schedule};
+use backup_blueprint_policy::schedule::{Gap, Timing, longest_gap};
+use libfuzzer_sys::fuzz_target;
+
+/// 28 years of days, the window `longest_gap` enumerates, in minutes, plus a day.
+const MAX_GAP_MINUTES: u64 = (10_227 + 1) * 1440;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let validated = validate_schedule(&text);
+    let parsed = parse_schedule(&text);
+    match (&validated, &parsed) {
+        (Ok(()), Ok(_)) => {}
+        (Err(a), Err(b)) => {
+            assert_eq!(a, b);
+            assert!(a.len() <= 1024, "a message of {} bytes", a.len());
+        }
+        _ => panic!("validate {validated:?} but parse {parsed:?} for {text:?}"),
+    }
+    let Ok(schedule) = parsed else {
+        return;
+    };
+    if text.starts_with("TZ=") || text.starts_with("CRON_TZ=") {
+        assert!(schedule.zone.is_some());
+    }
+    if let Timing::Fields(fields) = &schedule.timing {
+        assert_eq!(fields.minutes >> 60, 0);
+        assert_eq!(fields.hours >> 24, 0);
+        assert_eq!(fields.days_of_month & !(((1u64 << 32) - 1) & !1), 0);
+        assert_eq!(fields.months & !(((1u64 << 13) - 1) & !1), 0);
+        assert_eq!(fields.days_of_week >> 7, 0);
+    }
+    match longest_gap(&schedule) {
+        Gap::Minutes(minutes) => {
+            assert!(minutes >= 1, "a gap of {minutes} minutes for {text:?}");
+            if let Timing::Fields(_) = schedule.timing {
+                assert!(minutes <= MAX_GAP_MINUTES, "a gap of {minutes} minutes for {text:?}");
+            }
+        }
+        Gap::Never => assert!(!matches!(schedule.timing, Timing::Every { .. })),
+    }
+    assert_eq!(parse_schedule(&text), Ok(schedule));
+});
