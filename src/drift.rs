@@ -17,7 +17,7 @@ pub fn stale(recorded: Option<&str>, generated: &[Generated]) -> Vec<Problem> {
             "the resolved objects are missing: {RESOLVED} is not set; apply the object again to emit them"
         ))];
     };
-    let items = match serde_json::from_str::<Value>(recorded) {
+    let items = match serde_json::from_slice::<Value>(recorded.as_bytes()) {
         Ok(list) => list.get("items").and_then(Value::as_array).cloned().unwrap_or_default(),
         Err(_) => Vec::new(),
     };
