@@ -96,12 +96,15 @@ impl<'a> Lookups<'a> {
 
 /// A JSON object of strings as a map; other values are ignored.
 fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    value
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect()
+    let mut map = BTreeMap::new();
+    map.extend(
+        value
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
+    );
+    map
 }
 
 #[cfg(test)]
