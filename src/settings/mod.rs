@@ -173,7 +173,7 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
         other => {
             return Err(format!(
                 "{INVALID}: expected a map of setting names to values, got {}",
-                crate::report::shorten(&other.to_string())
+                crate::report::shorten(&crate::emission::json_text(&other))
             ));
         }
     };
