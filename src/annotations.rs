@@ -113,9 +113,11 @@ pub fn parse(annotations: &BTreeMap<String, String>, is_workload: bool) -> (Back
     let mut parsed = BackupAnnotations {
         schedule: annotations.get(SCHEDULE).cloned(),
         params: prefixed(annotations, PARAMS_PREFIX, &mut problems),
-        custom_variables: prefixed(annotations, VARS_PREFIX, &mut problems).into_iter().collect(),
         ..BackupAnnotations::default()
     };
+    parsed
+        .custom_variables
+        .extend(prefixed(annotations, VARS_PREFIX, &mut problems));
     if let Some(value) = annotations.get(BACKUP_BLUEPRINT) {
         parsed.blueprints = parse_list(BACKUP_BLUEPRINT, value, MAX_BLUEPRINTS, &mut problems, parse_blueprints);
     }

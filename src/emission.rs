@@ -8,14 +8,22 @@ use serde_json::{Map, Value, json};
 use crate::annotations::RESOLVED;
 use crate::objects::Generated;
 
+/// `value` as compact JSON text, with the serializer `policy.wasm` links anyway (`Display`
+/// links a second one and a pretty one). A JSON value always serializes.
+pub fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// The compact `v1 List` of every generated object: per blueprint, the Repository then the
 /// BackupConfiguration.
 pub fn resolved_list(generated: &[Generated]) -> String {
-    let items: Vec<&Value> = generated
+    let items = generated
         .iter()
-        .flat_map(|g| [&g.repository, &g.backup_configuration])
+        .flat_map(|g| [g.repository.clone(), g.backup_configuration.clone()])
         .collect();
-    json!({ "apiVersion": "v1", "kind": "List", "items": items }).to_string()
+    let mut list = json!({ "apiVersion": "v1", "kind": "List" });
+    list["items"] = Value::Array(items);
+    json_text(&list)
 }
 
 /// Adds `added` to the annotations of `object` (the backup annotations a default gives it).

@@ -70,10 +70,12 @@ impl Generated {
 /// The Repository: the blueprint's backend, wipeOut and usagePolicy. No ownerReference: the
 /// backed-up data must outlive the target.
 pub fn repository(target: &Target, names: &ObjectNames, blueprint: &str, spec: &Map<String, Value>) -> Value {
-    let repository_spec: Map<String, Value> = REPOSITORY_FIELDS
-        .iter()
-        .filter_map(|field| spec.get(*field).map(|v| (field.to_string(), v.clone())))
-        .collect();
+    let mut repository_spec = Map::new();
+    repository_spec.extend(
+        REPOSITORY_FIELDS
+            .iter()
+            .filter_map(|field| spec.get(*field).map(|v| (field.to_string(), v.clone()))),
+    );
     json!({
         "apiVersion": REPOSITORY_API_VERSION,
         "kind": "Repository",
@@ -97,11 +99,12 @@ pub fn backup_configuration(
     spec: &Map<String, Value>,
     schedule: &str,
 ) -> Value {
-    let mut bc_spec: Map<String, Value> = spec
-        .iter()
-        .filter(|(field, _)| !is_consumed(field))
-        .map(|(field, value)| (field.clone(), value.clone()))
-        .collect();
+    let mut bc_spec = Map::new();
+    bc_spec.extend(
+        spec.iter()
+            .filter(|(field, _)| !is_consumed(field))
+            .map(|(field, value)| (field.clone(), value.clone())),
+    );
     let driver = spec.get("driver").cloned().unwrap_or_else(|| json!(DEFAULT_DRIVER));
     bc_spec.insert("driver".into(), driver);
     bc_spec.insert("repository".into(), repository_ref(target, names));

@@ -92,14 +92,19 @@ pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Clu
     if !matches!(admission.operation, "CREATE" | "UPDATE") {
         return Outcome::accept();
     }
-    let head: Head = match serde_json::from_str(admission.object) {
+    // JSON is read with `from_slice` throughout: one copy of serde_json's parser in policy.wasm.
+    let head: Head = match serde_json::from_slice(admission.object.as_bytes()) {
         Ok(head) => head,
         Err(e) => return reject_unreadable("the object", &e),
     };
     let Some(family) = target::classify(&head.api_version, &head.kind) else {
         return Outcome::accept();
     };
-    let metadata: HeadMetadata = match head.metadata.map(|m| serde_json::from_str(m.get())).transpose() {
+    let metadata: HeadMetadata = match head
+        .metadata
+        .map(|m| serde_json::from_slice(m.get().as_bytes()))
+        .transpose()
+    {
         Ok(metadata) => metadata.unwrap_or_default(),
         Err(e) => return reject_unreadable("the object's metadata", &e),
     };
@@ -119,7 +124,7 @@ pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Clu
     if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) && !rules_apply {
         return Outcome::accept();
     }
-    let object: Value = match serde_json::from_str(admission.object) {
+    let object: Value = match serde_json::from_slice(admission.object.as_bytes()) {
         Ok(object) => object,
         Err(e) => return reject_unreadable("the object", &e),
     };

@@ -146,7 +146,8 @@ impl Target {
             Family::KubeDb => (
                 APPBINDING_API_VERSION.to_string(),
                 APPBINDING_KIND.to_string(),
-                Some(format!("{KUBEDB_GROUP}/{}", kind.to_lowercase())),
+                // Kinds are ASCII: the API server serves no other (CRD kinds are DNS-1035 labels).
+                Some(format!("{KUBEDB_GROUP}/{}", kind.to_ascii_lowercase())),
                 version,
             ),
             Family::AppBinding => {

@@ -38,7 +38,7 @@ pub fn builtin(target: &Target) -> Variables {
     let [api_version, kind, name, namespace, resource] = BUILTIN_NAMES.common;
     let mut vars = Variables::new();
     vars.insert(api_version.into(), target.api_version.clone());
-    vars.insert(kind.into(), target.kind.to_lowercase());
+    vars.insert(kind.into(), target.kind.to_ascii_lowercase());
     vars.insert(name.into(), target.name.clone());
     vars.insert(namespace.into(), target.namespace.clone());
     vars.insert(resource.into(), target.resource());

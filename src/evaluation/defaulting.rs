@@ -38,7 +38,8 @@ pub fn choose(context: &Context, spec: Option<&Value>, findings: &mut Findings) 
             }
         }
         let blueprint = rule.blueprint.clone();
-        let mut annotations = BTreeMap::from([(BACKUP_BLUEPRINT.to_string(), blueprint.clone())]);
+        let mut annotations = BTreeMap::new();
+        annotations.insert(BACKUP_BLUEPRINT.to_string(), blueprint.clone());
         if target.is_workload() {
             let inferred = infer_storage(&target.kind, spec);
             if inferred.is_empty() {

@@ -1,7 +1,5 @@
 //! Step: the storage Secret of each Repository exists in its namespace (SPEC §6.7).
 
-use std::collections::BTreeSet;
-
 use super::{Context, Findings};
 use crate::lookups::LookupError;
 use crate::objects::Generated;
@@ -13,13 +11,15 @@ pub fn check_secrets(context: &Context, generated: &[Generated], findings: &mut 
     if check == Check::Skip {
         return;
     }
-    let mut checked = BTreeSet::new();
+    // At most MAX_BLUEPRINTS Secrets: a list costs less in policy.wasm than a set.
+    let mut checked = Vec::new();
     for one in generated {
         let namespace = &one.names.repository_namespace;
         let name = &one.storage_secret;
-        if !checked.insert((namespace, name)) {
+        if checked.contains(&(namespace, name)) {
             continue;
         }
+        checked.push((namespace, name));
         match context.lookups.secret_exists(namespace, name) {
             Ok(()) => {}
             Err(LookupError::NotFound) => findings.checked(

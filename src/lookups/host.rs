@@ -1,7 +1,6 @@
 //! Kubewarden's `kubernetes.get_resource` host capability.
 
-use std::collections::BTreeSet;
-
+use serde::Serialize;
 use serde_json::Value;
 
 use super::{Cluster, LookupError, Query};
@@ -11,16 +10,27 @@ const NOT_FOUND_PREFIX: &str = "Cannot find ";
 
 pub struct HostCluster;
 
+/// The payload of `kubernetes.get_resource`: the SDK's `GetResourceRequest` field for field
+/// (same JSON), borrowed. The SDK's type needs its `cluster-context` feature, hence k8s-openapi.
+#[derive(Serialize)]
+struct GetResourceRequest<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+    disable_cache: bool,
+    field_masks: Option<[&'a str; 1]>,
+}
+
 impl Cluster for HostCluster {
     fn get(&self, query: &Query) -> Result<Value, LookupError> {
-        use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
         let request = GetResourceRequest {
-            api_version: query.api_version.to_string(),
-            kind: query.kind.to_string(),
-            name: query.name.to_string(),
-            namespace: query.namespace.map(str::to_string),
+            api_version: query.api_version,
+            kind: query.kind,
+            name: query.name,
+            namespace: query.namespace,
             disable_cache: false,
-            field_masks: query.field_mask.map(|mask| BTreeSet::from([mask.to_string()])),
+            field_masks: query.field_mask.map(|mask| [mask]),
         };
         let payload = serde_json::to_vec(&request).map_err(|e| LookupError::Failed(e.to_string()))?;
         let answer = kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
@@ -43,6 +53,32 @@ pub fn classify_host_error(text: &str) -> LookupError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON the SDK's `GetResourceRequest` serializes to, field for field.
+    #[test]
+    fn get_resource_request_json() {
+        let request = GetResourceRequest {
+            api_version: "v1",
+            kind: "Secret",
+            name: "s",
+            namespace: Some("demo"),
+            disable_cache: false,
+            field_masks: Some(["metadata.name"]),
+        };
+        assert_eq!(
+            serde_json::to_string(&request).unwrap(),
+            r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":["metadata.name"]}"#
+        );
+        let request = GetResourceRequest {
+            namespace: None,
+            field_masks: None,
+            ..request
+        };
+        assert_eq!(
+            serde_json::to_string(&request).unwrap(),
+            r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":null,"disable_cache":false,"field_masks":null}"#
+        );
+    }
 
     #[test]
     fn host_errors_are_classified() {

@@ -13,14 +13,15 @@ type Key = (String, String, Option<String>, String);
 
 pub struct Lookups<'a> {
     cluster: &'a dyn Cluster,
-    answers: RefCell<BTreeMap<Key, Result<Value, LookupError>>>,
+    /// A list: the host-call budget keeps it short, and it costs less in policy.wasm than a map.
+    answers: RefCell<Vec<(Key, Result<Value, LookupError>)>>,
 }
 
 impl<'a> Lookups<'a> {
     pub fn new(cluster: &'a dyn Cluster) -> Lookups<'a> {
         Lookups {
             cluster,
-            answers: RefCell::new(BTreeMap::new()),
+            answers: RefCell::new(Vec::new()),
         }
     }
 
@@ -75,7 +76,8 @@ impl<'a> Lookups<'a> {
             name,
             field_mask: Some("metadata.annotations"),
         })?;
-        Ok(string_map(object.pointer("/metadata/annotations")).remove(TARGET))
+        let target = object.pointer("/metadata/annotations").and_then(|a| a.get(TARGET));
+        Ok(target.and_then(Value::as_str).map(str::to_string))
     }
 
     fn get(&self, query: Query) -> Result<Value, LookupError> {
@@ -85,23 +87,26 @@ impl<'a> Lookups<'a> {
             query.namespace.map(str::to_string),
             query.name.to_string(),
         );
-        if let Some(answer) = self.answers.borrow().get(&key) {
+        if let Some((_, answer)) = self.answers.borrow().iter().find(|(asked, _)| *asked == key) {
             return answer.clone();
         }
         let answer = self.cluster.get(&query);
-        self.answers.borrow_mut().insert(key, answer.clone());
+        self.answers.borrow_mut().push((key, answer.clone()));
         answer
     }
 }
 
 /// A JSON object of strings as a map; other values are ignored.
 fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    value
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect()
+    let mut map = BTreeMap::new();
+    map.extend(
+        value
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
+    );
+    map
 }
 
 #[cfg(test)]

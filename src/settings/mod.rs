@@ -2,8 +2,8 @@
 
 pub mod fields;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, de};
+use serde_json::{Map, Value};
 
 use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
@@ -76,8 +76,6 @@ impl Default for CustomVariables {
 }
 
 /// The settings JSON as written; rules are kept as JSON and parsed with their field paths.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 struct RawSettings {
     emit_resolved_objects: bool,
     storage_secret_check: Check,
@@ -106,6 +104,46 @@ impl Default for RawSettings {
     }
 }
 
+impl RawSettings {
+    const FIELDS: &[&str] = &[
+        "emitResolvedObjects",
+        "storageSecretCheck",
+        "collisionCheck",
+        "onLookupError",
+        "customVariables",
+        "blueprintAccess",
+        "requireBackup",
+        "defaultBlueprints",
+        "guardrails",
+    ];
+
+    /// What `#[derive(Deserialize)]` with `deny_unknown_fields` and `default` reads, with its
+    /// messages, without a second copy of serde's struct machinery for JSON values.
+    fn read(fields: Map<String, Value>) -> Result<RawSettings, serde_json::Error> {
+        let mut raw = RawSettings::default();
+        for (name, value) in fields {
+            match name.as_str() {
+                "emitResolvedObjects" => raw.emit_resolved_objects = bool::deserialize(&value)?,
+                "storageSecretCheck" => raw.storage_secret_check = Check::deserialize(&value)?,
+                "collisionCheck" => raw.collision_check = Check::deserialize(&value)?,
+                "onLookupError" => raw.on_lookup_error = OnLookupError::deserialize(&value)?,
+                "customVariables" => raw.custom_variables = RawCustomVariables::deserialize(&value)?,
+                "blueprintAccess" => raw.blueprint_access = rules(value),
+                "requireBackup" => raw.require_backup = rules(value),
+                "defaultBlueprints" => raw.default_blueprints = rules(value),
+                "guardrails" => raw.guardrails = rules(value),
+                unknown => return Err(de::Error::unknown_field(unknown, Self::FIELDS)),
+            }
+        }
+        Ok(raw)
+    }
+}
+
+/// A rule list as written, `null` being none (what serde reads into an `Option<Value>`).
+fn rules(value: Value) -> Option<Value> {
+    (!value.is_null()).then_some(value)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 struct RawCustomVariables {
@@ -131,11 +169,11 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
     };
     let raw = match value {
         Value::Null => RawSettings::default(),
-        Value::Object(_) => serde_json::from_value(value).map_err(|e| bounded(format!("{INVALID}: {e}")))?,
+        Value::Object(fields) => RawSettings::read(fields).map_err(|e| bounded(format!("{INVALID}: {e}")))?,
         other => {
             return Err(format!(
                 "{INVALID}: expected a map of setting names to values, got {}",
-                crate::report::shorten(&other.to_string())
+                crate::report::shorten(&crate::emission::json_text(&other))
             ));
         }
     };
@@ -264,6 +302,101 @@ mod tests {
         assert_eq!(s.custom_variables.allowed, ["TEAM", "TIER"]);
         assert!(s.custom_variables.value_regex.is_match("abc"));
         assert!(!s.blueprint_access.is_empty());
+    }
+
+    /// The manual reader of the top-level settings says what serde's derive said.
+    #[test]
+    fn read_matches_the_derive() {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+        #[allow(dead_code)]
+        struct Derived {
+            emit_resolved_objects: bool,
+            storage_secret_check: Check,
+            collision_check: Check,
+            on_lookup_error: OnLookupError,
+            custom_variables: RawCustomVariables,
+            blueprint_access: Option<Value>,
+            require_backup: Option<Value>,
+            default_blueprints: Option<Value>,
+            guardrails: Option<Value>,
+        }
+        impl Default for Derived {
+            fn default() -> Self {
+                let raw = RawSettings::default();
+                Derived {
+                    emit_resolved_objects: raw.emit_resolved_objects,
+                    storage_secret_check: raw.storage_secret_check,
+                    collision_check: raw.collision_check,
+                    on_lookup_error: raw.on_lookup_error,
+                    custom_variables: raw.custom_variables,
+                    blueprint_access: None,
+                    require_backup: None,
+                    default_blueprints: None,
+                    guardrails: None,
+                }
+            }
+        }
+        let payloads = [
+            r#"{}"#,
+            r#"{"emitResolvedObjects":false,"storageSecretCheck":"warn","collisionCheck":"skip","onLookupError":"accept"}"#,
+            r#"{"emitResolvedObjects":null}"#,
+            r#"{"emitResolvedObjects":1.5}"#,
+            r#"{"emitResolvedObjects":-3}"#,
+            r#"{"emitResolvedObjects":[true]}"#,
+            r#"{"emitResolvedObjects":{"a":1}}"#,
+            r#"{"storageSecretCheck":null}"#,
+            r#"{"storageSecretCheck":7}"#,
+            r#"{"storageSecretCheck":{"warn":null}}"#,
+            r#"{"storageSecretCheck":{"warn":1}}"#,
+            r#"{"storageSecretCheck":{"maybe":null}}"#,
+            r#"{"storageSecretCheck":["warn"]}"#,
+            r#"{"onLookupError":"Accept"}"#,
+            r#"{"customVariables":null}"#,
+            r#"{"customVariables":"x"}"#,
+            r#"{"customVariables":[]}"#,
+            r#"{"customVariables":[["A"]]}"#,
+            r#"{"customVariables":[["A"],"^a$"]}"#,
+            r#"{"customVariables":[["A"],"^a$",1]}"#,
+            r#"{"customVariables":{"allowed":"A"}}"#,
+            r#"{"customVariables":{"allowed":[1]}}"#,
+            r#"{"customVariables":{"valuePattern":null}}"#,
+            r#"{"customVariables":{"other":1}}"#,
+            r#"{"blueprintAccess":null,"requireBackup":null,"defaultBlueprints":null,"guardrails":null}"#,
+            r#"{"blueprintAccess":1,"requireBackup":"x","defaultBlueprints":{},"guardrails":[]}"#,
+            r#"{"zzz":1,"blueprintAccess":2}"#,
+            r#"{"aaa":1,"emitResolvedObjects":"yes"}"#,
+            r#"{"collisionCheck":"no","emitResolvedObjects":"yes"}"#,
+        ];
+        for payload in payloads {
+            let Value::Object(fields) = serde_json::from_str(payload).unwrap() else {
+                unreachable!()
+            };
+            let derived = serde_json::from_value::<Derived>(Value::Object(fields.clone()));
+            let read = RawSettings::read(fields);
+            match (derived, read) {
+                (Ok(derived), Ok(read)) => {
+                    assert_eq!(derived.emit_resolved_objects, read.emit_resolved_objects, "{payload}");
+                    assert_eq!(derived.storage_secret_check, read.storage_secret_check, "{payload}");
+                    assert_eq!(derived.collision_check, read.collision_check, "{payload}");
+                    assert_eq!(derived.on_lookup_error, read.on_lookup_error, "{payload}");
+                    assert_eq!(
+                        derived.custom_variables.allowed, read.custom_variables.allowed,
+                        "{payload}"
+                    );
+                    assert_eq!(
+                        derived.custom_variables.value_pattern, read.custom_variables.value_pattern,
+                        "{payload}"
+                    );
+                    assert_eq!(derived.blueprint_access, read.blueprint_access, "{payload}");
+                    assert_eq!(derived.require_backup, read.require_backup, "{payload}");
+                    assert_eq!(derived.default_blueprints, read.default_blueprints, "{payload}");
+                    assert_eq!(derived.guardrails, read.guardrails, "{payload}");
+                }
+                (Err(derived), Err(read)) => assert_eq!(derived.to_string(), read.to_string(), "{payload}"),
+                (derived, read) => panic!("{payload}: {:?} / {:?}", derived.err(), read.err()),
+            }
+        }
     }
 
     #[test]
