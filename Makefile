@@ -57,12 +57,31 @@ lint:
 unit-tests:
 	cargo test --locked
 
-# Timings of one evaluation: the native core (benches/evaluate.rs), then policy.wasm under
-# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs).
+# Timings of one evaluation: the native core (benches/evaluate.rs), policy.wasm under
+# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs), then the real `kwctl bench` on
+# policy.wasm and on the two floor policies, side by side (e2e-tests/benches/kwctl.rs; in a
+# loopback-only namespace, lookups answered by the fake API server).
 .PHONY: bench
-bench: policy.wasm
-	cargo bench --bench evaluate
-	cd e2e-tests && cargo bench --bench wasm
+bench: policy.wasm floors
+	cargo bench --locked --bench evaluate
+	cd e2e-tests && cargo bench --locked --bench wasm
+	cd e2e-tests && cargo bench --locked --bench kwctl --no-run --quiet
+	cd e2e-tests && FLOOR_ACCEPT=$(abspath $(FLOOR_ACCEPT)) FLOOR_LOOKUPS=$(abspath $(FLOOR_LOOKUPS)) \
+	  ./in-netns cargo bench --offline --locked --bench kwctl
+
+# The floor policies of `make bench` (benches/floors): decode and accept; decode, two lookups,
+# one annotation.
+FLOORS_DIR := benches/floors
+FLOORS_WASM := $(FLOORS_DIR)/target/$(WASM_TARGET)/release/backup_blueprint_policy_floors.wasm
+FLOOR_ACCEPT := target/floors/floor-accept.wasm
+FLOOR_LOOKUPS := target/floors/floor-lookups.wasm
+.PHONY: floors
+floors:
+	@mkdir -p target/floors
+	cd $(FLOORS_DIR) && cargo build --locked --release --target $(WASM_TARGET)
+	cp $(FLOORS_WASM) $(FLOOR_ACCEPT)
+	cd $(FLOORS_DIR) && cargo build --locked --release --target $(WASM_TARGET) --features lookups
+	cp $(FLOORS_WASM) $(FLOOR_LOOKUPS)
 
 .PHONY: test
 test: fmt-check lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary

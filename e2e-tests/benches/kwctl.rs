@@ -38,15 +38,23 @@ fn main() {
     }
     let root = repo_root();
     let work = tempfile::tempdir().expect("a scratch directory");
-    let policies = [
-        ("policy", root.join("policy.wasm")),
-        ("floor: decode, accept", env_path("FLOOR_ACCEPT")),
-        ("floor: decode, 2 lookups, 1 annotation", env_path("FLOOR_LOOKUPS")),
+    let policy = annotate(&root.join("policy.wasm"), work.path(), "policy");
+    // (name, module, settings): the policy as deployed, the policy making only the two lookups
+    // the second floor makes (no collision lookups), and the floors.
+    let annotated = [
+        ("policy", policy.clone(), "{}"),
+        ("policy, collisionCheck: skip", policy, r#"{"collisionCheck":"skip"}"#),
+        (
+            "floor 1: decode, accept",
+            annotate(&env_path("FLOOR_ACCEPT"), work.path(), "floor-1"),
+            "{}",
+        ),
+        (
+            "floor 2: decode, 2 lookups, 1 annotation",
+            annotate(&env_path("FLOOR_LOOKUPS"), work.path(), "floor-2"),
+            "{}",
+        ),
     ];
-    let annotated: Vec<(&str, PathBuf)> = policies
-        .iter()
-        .map(|(name, wasm)| (*name, annotate(wasm, work.path(), name)))
-        .collect();
     let api = start_api(&root);
     let kubeconfig = work.path().join("kubeconfig");
     std::fs::write(&kubeconfig, api.kubeconfig()).expect("kubeconfig written");
@@ -56,17 +64,22 @@ fn main() {
     ];
     println!("kwctl bench, mean validate time ({MEASUREMENT_SECONDS} s per case):");
     for (case, request) in &requests {
-        let times: Vec<f64> = annotated
-            .iter()
-            .map(|(_, wasm)| bench(wasm, request, &kubeconfig))
-            .collect();
-        for ((name, _), micros) in annotated.iter().zip(&times) {
-            println!("  {case:<22} {name:<40} {micros:>9.1} µs");
+        let mut times = Vec::new();
+        for (name, wasm, settings) in &annotated {
+            let before = api.request_count();
+            let (micros, iterations) = bench(wasm, settings, request, &kubeconfig);
+            let api_requests = api.request_count() - before;
+            println!(
+                "  {case:<21} {name:<41} {micros:>8.1} µs  ({api_requests} API requests in {iterations} evaluations)"
+            );
+            times.push(micros);
         }
         println!(
-            "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×",
-            times[0] / times[1],
-            times[0] / times[2]
+            "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×, \
+             policy without collision lookups / floor 2 = {:.2}×",
+            times[0] / times[2],
+            times[0] / times[3],
+            times[1] / times[3]
         );
     }
 }
@@ -97,7 +110,7 @@ fn env_path(var: &str) -> PathBuf {
 /// `kwctl annotate`s `wasm` with the policy's metadata (the floors get the same context-aware
 /// resources).
 fn annotate(wasm: &Path, dir: &Path, name: &str) -> PathBuf {
-    let out = dir.join(format!("{}.wasm", name.replace([' ', ':', ','], "-")));
+    let out = dir.join(format!("{name}.wasm"));
     let root = repo_root();
     let status = Command::new("kwctl")
         .args(["annotate", "-m"])
@@ -148,16 +161,16 @@ fn request(root: &Path, dir: &Path, annotated: bool) -> PathBuf {
     path
 }
 
-/// The mean `validate` time of `kwctl bench`, in µs.
-fn bench(wasm: &Path, request: &Path, kubeconfig: &Path) -> f64 {
+/// The mean `validate` time of `kwctl bench`, in µs, and how many evaluations it ran.
+fn bench(wasm: &Path, settings: &str, request: &Path, kubeconfig: &Path) -> (f64, String) {
     let output = Command::new("kwctl")
         .args([
             "bench",
             "--allow-context-aware",
             "--measurement-time",
             MEASUREMENT_SECONDS,
-            "--request-path",
         ])
+        .args(["--settings-json", settings, "--request-path"])
         .arg(request)
         .arg(wasm)
         .env("KUBECONFIG", kubeconfig)
@@ -167,12 +180,19 @@ fn bench(wasm: &Path, request: &Path, kubeconfig: &Path) -> f64 {
         .expect("kwctl bench runs");
     let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "kwctl bench {}: {text}", wasm.display());
-    mean_validate(&text).unwrap_or_else(|| panic!("no validate mean in kwctl bench's output:\n{text}"))
+    let plain = strip_ansi(&text);
+    let mean = mean_validate(&plain).unwrap_or_else(|| panic!("no validate mean in kwctl bench's output:\n{text}"));
+    (mean, iterations(&plain).unwrap_or_else(|| "?".into()))
+}
+
+/// `5.0 thousand` from `validate [5.0 thousand iterations in 3.72s …]`.
+fn iterations(plain: &str) -> Option<String> {
+    let section = plain.split("validate [").nth(1)?;
+    Some(section.split(" iterations").next()?.to_string())
 }
 
 /// The mean of the `validate` benchmark: the middle value of its `[min mean max]` line.
-fn mean_validate(text: &str) -> Option<f64> {
-    let plain = strip_ansi(text);
+fn mean_validate(plain: &str) -> Option<f64> {
     let section = plain.split("validate [").nth(1)?;
     let line = section.lines().find(|l| l.contains("[min mean max]"))?;
     let values = line.split("]:").nth(1)?;

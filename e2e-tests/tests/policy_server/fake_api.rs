@@ -6,7 +6,7 @@
 //! Plain HTTP/1.1, one request per connection (`Connection: close`), a thread per connection.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -105,6 +105,7 @@ impl FakeApiServer {
     /// Switches the behaviour; `Down` closes the listening socket (within a few milliseconds).
     pub fn set_mode(&self, mode: Mode) {
         self.state.lock().unwrap().mode = mode;
+        wake(self.addr);
         std::thread::sleep(Duration::from_millis(50));
     }
 
@@ -122,6 +123,7 @@ impl FakeApiServer {
 impl Drop for FakeApiServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        wake(self.addr);
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
         }
@@ -129,11 +131,12 @@ impl Drop for FakeApiServer {
 }
 
 fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let listener = TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    Ok(listener)
+    TcpListener::bind(addr)
 }
 
+/// Accepts connections, blocking in `accept` (a request is answered at once, as a real API
+/// server would); `wake` unblocks it when the mode or `stop` changes. While down, nothing
+/// listens and the mode is checked every few milliseconds.
 fn accept_loop(addr: SocketAddr, mut listener: Option<TcpListener>, state: &Arc<Mutex<State>>, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
         let down = state.lock().unwrap().mode == Mode::Down;
@@ -142,17 +145,25 @@ fn accept_loop(addr: SocketAddr, mut listener: Option<TcpListener>, state: &Arc<
         } else if listener.is_none() {
             listener = listen(addr).ok();
         }
-        let accepted = listener.as_ref().map(TcpListener::accept);
-        match accepted {
-            Some(Ok((stream, _))) => {
+        match listener.as_ref().map(TcpListener::accept) {
+            Some(Ok((stream, _))) if !stop.load(Ordering::SeqCst) => {
                 let state = state.clone();
                 std::thread::spawn(move || {
                     let _ = handle(stream, &state);
                 });
             }
-            Some(Err(e)) if e.kind() != ErrorKind::WouldBlock => eprintln!("fake API server: accept: {e}"),
-            _ => std::thread::sleep(Duration::from_millis(5)),
+            Some(Err(e)) => eprintln!("fake API server: accept: {e}"),
+            Some(Ok(_)) => {}
+            None => std::thread::sleep(Duration::from_millis(5)),
         }
+    }
+}
+
+/// Unblocks the acceptor of `addr` with a connection of its own (it then reads the mode and
+/// `stop` again); the connection is answered like any other, or dropped when stopping.
+fn wake(addr: SocketAddr) {
+    if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
     }
 }
 
