@@ -48,6 +48,7 @@ fn bench(name: &str, object: &str) {
             operation: "UPDATE",
             namespace: "demo",
             object,
+            old_object: None,
         };
         black_box(evaluate(&admission, &settings, &cluster));
         cluster.calls.borrow_mut().clear();

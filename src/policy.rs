@@ -27,6 +27,9 @@ pub struct Admission<'a> {
     pub namespace: &'a str,
     /// The object as JSON text: only its metadata is read unless it is an auto-backup target.
     pub object: &'a str,
+    /// The stored object an UPDATE changes, as JSON text: the objects the policy emitted for
+    /// it need no collision lookup.
+    pub old_object: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +148,7 @@ pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Clu
         target: &target,
         settings,
         lookups: Lookups::new(cluster),
+        old_object: admission.old_object.filter(|_| admission.operation == "UPDATE"),
     };
     let admitted = Admitted {
         object,

@@ -36,6 +36,8 @@ struct Request<'a> {
     namespace: String,
     #[serde(borrow)]
     object: Option<&'a RawValue>,
+    #[serde(borrow, rename = "oldObject")]
+    old_object: Option<&'a RawValue>,
 }
 
 fn validate(payload: &[u8]) -> guest::CallResult {
@@ -45,6 +47,7 @@ fn validate(payload: &[u8]) -> guest::CallResult {
                 operation: &payload.request.operation,
                 namespace: &payload.request.namespace,
                 object: payload.request.object.map_or("null", RawValue::get),
+                old_object: payload.request.old_object.map(RawValue::get),
             };
             let outcome = evaluate(&admission, &settings, &HostCluster);
             response(outcome.decision, outcome.warnings)

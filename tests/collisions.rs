@@ -102,3 +102,34 @@ fn every_emitted_object_records_its_target() {
         );
     }
 }
+
+#[test]
+fn an_update_of_a_target_whose_objects_were_emitted_makes_no_collision_lookup() {
+    let stored = mutated(&deployment(good_annotations()), cluster(), &Default::default());
+    let (outcome, calls) = admit_update(&stored, &stored, cluster(), &Default::default());
+    assert_eq!(outcome.decision, Decision::Accept);
+    assert_eq!(calls, ["BackupBlueprint gcs-daily", "Secret demo/gcs-secret"]);
+}
+
+#[test]
+fn only_the_stored_objects_record_counts_not_the_incoming_one() {
+    let emitted = mutated(&deployment(good_annotations()), cluster(), &Default::default());
+    // The record arrives with the change (forged, or copied from elsewhere): still checked.
+    let (_, calls) = admit_update(
+        &emitted,
+        &deployment(good_annotations()),
+        cluster(),
+        &Default::default(),
+    );
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    // The stored record names another target: still checked.
+    let mut items = resolved_items(&emitted);
+    for item in &mut items {
+        item["metadata"]["annotations"]["autobackup.kubewarden.io/target"] = json!("apps/v1/Deployment/demo/other");
+    }
+    let mut other = emitted.clone();
+    other["metadata"]["annotations"]["autobackup.kubewarden.io/resolved"] =
+        json!(json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string());
+    let (_, calls) = admit_update(&emitted, &other, cluster(), &Default::default());
+    assert_eq!(calls.len(), 4, "{calls:?}");
+}

@@ -113,6 +113,7 @@ fn unreadable_objects_are_rejected() {
             operation: "CREATE",
             namespace: "demo",
             object,
+            old_object: None,
         };
         let cluster = backup_blueprint_policy::lookups::MemoryCluster::default();
         let outcome = evaluate(&admission, &Settings::default(), &cluster);

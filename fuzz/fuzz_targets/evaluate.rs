@@ -100,6 +100,7 @@ impl Case {
             operation: &self.operation,
             namespace: &self.namespace,
             object: &self.object,
+            old_object: None,
         };
         let outcome = evaluate_at(&admission, &self.settings, &cluster, &clock);
         common::check_outcome(&outcome, &cluster.calls.borrow());
@@ -125,6 +126,7 @@ impl Case {
             operation: "UPDATE",
             namespace: &self.namespace,
             object: &again,
+            old_object: None,
         };
         let second = evaluate_at(&admission, &self.settings, &cluster, &clock);
         common::check_outcome(&second, &cluster.calls.borrow());

@@ -2,9 +2,11 @@
 //! target or by someone else (SPEC §6.9, stashed/stash#980).
 
 use super::{Context, Findings};
-use crate::annotations::TARGET;
+use serde_json::Value;
+
+use crate::annotations::{RESOLVED, TARGET};
 use crate::lookups::LookupError;
-use crate::objects::Generated;
+use crate::objects::{Generated, ObjectRef};
 use crate::report::{Problem, shorten};
 use crate::settings::Check;
 
@@ -15,6 +17,7 @@ pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings
         return;
     }
     let ours = context.target.reference();
+    let emitted_before = emitted_before(context.old_object, &ours);
     // At most MAX_BLUEPRINTS × 2 objects: a list costs less in policy.wasm than a set.
     let mut checked = Vec::new();
     for one in generated {
@@ -23,6 +26,9 @@ pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings
                 continue;
             }
             checked.push(object);
+            if emitted_before.iter().any(|known| known.is(&object)) {
+                continue;
+            }
             let owner =
                 match context
                     .lookups
@@ -56,4 +62,61 @@ pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings
             );
         }
     }
+}
+
+/// An object the policy emitted for this target at an earlier admission.
+struct Emitted {
+    kind: String,
+    namespace: String,
+    name: String,
+}
+
+impl Emitted {
+    fn is(&self, object: &ObjectRef) -> bool {
+        self.kind == object.kind && self.namespace == object.namespace && self.name == object.name
+    }
+}
+
+/// The objects the stored object of an UPDATE records as emitted for `ours`. The policy wrote
+/// that annotation itself (it replaces or removes it on every admission), so those objects
+/// were checked then: re-applying a target makes no collision lookup.
+fn emitted_before(old_object: Option<&str>, ours: &str) -> Vec<Emitted> {
+    let Some(old) = old_object.and_then(|text| serde_json::from_str::<Value>(text).ok()) else {
+        return Vec::new();
+    };
+    let Some(recorded) = old
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(RESOLVED))
+        .and_then(Value::as_str)
+    else {
+        return Vec::new();
+    };
+    let Ok(list) = serde_json::from_str::<Value>(recorded) else {
+        return Vec::new();
+    };
+    let items = list
+        .get("items")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let text = |item: &Value, pointer: &str| {
+        item.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    items
+        .iter()
+        .filter(|item| {
+            item.pointer("/metadata/annotations")
+                .and_then(|a| a.get(TARGET))
+                .and_then(Value::as_str)
+                == Some(ours)
+        })
+        .map(|item| Emitted {
+            kind: text(item, "/kind"),
+            namespace: text(item, "/metadata/namespace"),
+            name: text(item, "/metadata/name"),
+        })
+        .collect()
 }

@@ -8,4 +8,6 @@ pub struct Context<'a> {
     pub target: &'a Target,
     pub settings: &'a Settings,
     pub lookups: Lookups<'a>,
+    /// The stored object of an UPDATE (JSON text), whose emitted objects are known to be ours.
+    pub old_object: Option<&'a str>,
 }

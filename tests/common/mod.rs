@@ -30,7 +30,23 @@ pub fn admit_with(
     cluster: MemoryCluster,
     settings: &Settings,
 ) -> (Outcome, Vec<String>) {
+    admit_change(object, None, operation, cluster, settings)
+}
+
+/// Admits an UPDATE of `old` to `object`.
+pub fn admit_update(object: &Value, old: &Value, cluster: Vec<Value>, settings: &Settings) -> (Outcome, Vec<String>) {
+    admit_change(object, Some(old), "UPDATE", MemoryCluster::new(cluster), settings)
+}
+
+fn admit_change(
+    object: &Value,
+    old: Option<&Value>,
+    operation: &str,
+    cluster: MemoryCluster,
+    settings: &Settings,
+) -> (Outcome, Vec<String>) {
     let text = object.to_string();
+    let old_text = old.map(Value::to_string);
     let namespace = object
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -39,6 +55,7 @@ pub fn admit_with(
         operation,
         namespace,
         object: &text,
+        old_object: old_text.as_deref(),
     };
     let clock = FixedClock(Date::parse(TODAY).unwrap());
     let outcome = evaluate_at(&admission, settings, &cluster, &clock);
