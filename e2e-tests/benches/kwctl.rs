@@ -18,9 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use backup_blueprint_policy_e2e::cluster::Cluster;
+use backup_blueprint_policy_e2e::engine::PolicyModule;
 use backup_blueprint_policy_e2e::inputs::read_document;
 use backup_blueprint_policy_e2e::metadata::AllowList;
 use backup_blueprint_policy_e2e::request::AdmissionRequest;
+use backup_blueprint_policy_e2e::run::Runner;
 use fake_api::{Contents, FakeApiServer};
 use serde_json::json;
 
@@ -59,8 +61,9 @@ fn main() {
     let kubeconfig = work.path().join("kubeconfig");
     std::fs::write(&kubeconfig, api.kubeconfig()).expect("kubeconfig written");
     let requests = [
-        ("without the trigger", request(&root, work.path(), false)),
-        ("annotated Deployment", request(&root, work.path(), true)),
+        ("without the trigger", request(&root, work.path(), Kind::Untriggered)),
+        ("annotated, CREATE", request(&root, work.path(), Kind::Create)),
+        ("annotated, re-applied", request(&root, work.path(), Kind::Reapply)),
     ];
     println!("kwctl bench, mean validate time ({MEASUREMENT_SECONDS} s per case):");
     for (case, request) in &requests {
@@ -145,20 +148,54 @@ fn start_api(root: &Path) -> FakeApiServer {
     FakeApiServer::start(port, contents).expect("the fake API server starts")
 }
 
-/// The AdmissionReview of `examples/deployment-good.yaml`, with or without its annotations.
-fn request(root: &Path, dir: &Path, annotated: bool) -> PathBuf {
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `examples/deployment-good.yaml` without its annotations.
+    Untriggered,
+    /// `examples/deployment-good.yaml` created.
+    Create,
+    /// The same, stored with the objects the policy emitted for it, and applied again (the
+    /// steady state of a GitOps tool).
+    Reapply,
+}
+
+/// The AdmissionReview of `examples/deployment-good.yaml` for `kind`.
+fn request(root: &Path, dir: &Path, kind: Kind) -> PathBuf {
     let mut object = read_document(&root.join("examples/deployment-good.yaml"), "object").expect("the example");
-    if !annotated {
-        object["metadata"]
-            .as_object_mut()
-            .expect("metadata")
-            .remove("annotations");
+    let request = match kind {
+        Kind::Untriggered => {
+            let metadata = object["metadata"].as_object_mut().expect("metadata");
+            metadata.remove("annotations");
+            AdmissionRequest::for_object(object, None, "CREATE", None)
+        }
+        Kind::Create => AdmissionRequest::for_object(object, None, "CREATE", None),
+        Kind::Reapply => {
+            let stored = emitted_for(root, object);
+            AdmissionRequest::for_object(stored.clone(), Some(stored), "UPDATE", None)
+        }
     }
-    let request = AdmissionRequest::for_object(object, None, "CREATE", None).expect("a request");
-    let path = dir.join(format!("request-{annotated}.json"));
+    .expect("a request");
+    let path = dir.join(format!("request-{kind:?}.json"));
     let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
     std::fs::write(&path, review.to_string()).expect("request written");
     path
+}
+
+/// `object` as the policy mutates it on CREATE (with the emitted objects), through the e2e
+/// engine and the examples' cluster.
+fn emitted_for(root: &Path, object: serde_json::Value) -> serde_json::Value {
+    let module = PolicyModule::from_file(&root.join("policy.wasm")).expect("policy.wasm compiles");
+    let allow_list = AllowList::from_metadata_file(&root.join("metadata.yml")).expect("metadata.yml");
+    let cluster = Cluster::from_file(&root.join("examples/cluster.yaml")).expect("examples/cluster.yaml");
+    let request = AdmissionRequest::for_object(object.clone(), None, "CREATE", None).expect("a request");
+    let outcome = Runner::new(module, allow_list)
+        .evaluate(Box::new(cluster), &request, &json!({}))
+        .expect("evaluated");
+    outcome
+        .evaluation
+        .response
+        .apply_patch(&object)
+        .expect("the patch applies")
 }
 
 /// The mean `validate` time of `kwctl bench`, in µs, and how many evaluations it ran.
