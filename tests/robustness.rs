@@ -141,3 +141,53 @@ fn huge_annotation_values_are_handled() {
     assert!(message.len() < 64 * 1024);
     assert!(calls.is_empty());
 }
+
+/// Settings from JSON, as `validate_settings` reads them.
+fn settings(json: Value) -> Settings {
+    backup_blueprint_policy::settings::parse(json.to_string().as_bytes()).unwrap()
+}
+
+fn pvc(annotations: Value) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "p", "namespace": "demo", "annotations": annotations},
+    })
+}
+
+fn rejected(outcome: backup_blueprint_policy::policy::Outcome) -> String {
+    match outcome.decision {
+        Decision::Reject(message) => message,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn quoted_keys_names_and_values_escape_controls_and_bidi_overrides() {
+    // Issue 9, hostile catalogue: a NUL in an annotation key or the object name, a right-to-left
+    // override in a value, reached the message raw.
+    let mut object = pvc(json!({
+        "stash.appscode.com/backup-blueprint": "gcs\u{202e}yliad",
+        "vars.autobackup.kubewarden.io/X\u{0}": "v",
+    }));
+    object["metadata"]["name"] = json!("p\u{0}\u{2066}");
+    let message = rejected(
+        admit(
+            &object,
+            common::cluster(),
+            &settings(json!({"customVariables": {"allowed": ["X"]}})),
+        )
+        .0,
+    );
+    assert!(
+        !message
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c) || c == '\u{2066}'),
+        "{message:?}"
+    );
+    assert!(
+        message.starts_with("PersistentVolumeClaim demo/p\\0\\u{2066}: "),
+        "{message}"
+    );
+    assert!(message.contains("'gcs\\u{202e}yliad'"), "{message}");
+    assert!(message.contains("vars.autobackup.kubewarden.io/X\\0: "), "{message}");
+}
