@@ -191,3 +191,37 @@ fn quoted_keys_names_and_values_escape_controls_and_bidi_overrides() {
     assert!(message.contains("'gcs\\u{202e}yliad'"), "{message}");
     assert!(message.contains("vars.autobackup.kubewarden.io/X\\0: "), "{message}");
 }
+
+#[test]
+fn rejections_and_settings_messages_are_at_most_4_kib() {
+    // 10,000 variables that are not allowed: 40 long lines were 7 KiB.
+    let vars: serde_json::Map<String, Value> = (0..10_000)
+        .map(|i| (format!("vars.autobackup.kubewarden.io/V{i}"), json!("v")))
+        .chain([("stash.appscode.com/backup-blueprint".to_string(), json!("gcs-daily"))])
+        .collect();
+    let message = rejected(admit(&pvc(Value::Object(vars)), common::cluster(), &Settings::default()).0);
+    assert!(message.len() <= 4096, "{} bytes", message.len());
+    assert!(message.ends_with(" more problems"), "{message}");
+    // 10,000 keys each with its undefined variable, in a blueprint.
+    let mut spec = common::gcs_blueprint("gcs-daily")["spec"].clone();
+    for i in 0..10_000 {
+        spec["hooks"][format!("${{TARGET_NAME}}{i}${{X:-${{Y:-${{Z}}}}}}")] = json!(i);
+    }
+    let cluster = vec![
+        common::blueprint("gcs-daily", spec),
+        common::secret("demo", "gcs-secret"),
+    ];
+    let object = pvc(json!({"stash.appscode.com/backup-blueprint": "gcs-daily"}));
+    let message = rejected(admit(&object, cluster, &Settings::default()).0);
+    assert!(message.len() <= 4096, "{} bytes", message.len());
+    // 10,000 unknown kinds in the settings: one problem each, 3.4 MB.
+    let kinds: Vec<String> = (0..10_000).map(|i| format!("Kind{i}")).collect();
+    let payload = json!({"requireBackup": {"kinds": kinds}}).to_string();
+    let message = backup_blueprint_policy::settings::parse(payload.as_bytes()).unwrap_err();
+    assert!(message.len() <= 4096, "{} bytes", message.len());
+    assert!(
+        message.starts_with("requireBackup.kinds[0]: 'Kind0' is not a kind"),
+        "{message}"
+    );
+    assert!(message.ends_with(" more problems"), "{message}");
+}

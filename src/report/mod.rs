@@ -33,17 +33,49 @@ impl Headline {
     }
 }
 
+/// A rejection or a settings message is at most this many bytes, whatever the input.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
 /// The rejection of `object` (e.g. `Deployment demo/web`) for `problems`.
 pub fn rejection(object: &str, headline: Headline, problems: &[Problem]) -> String {
-    let mut lines: Vec<String> = problems
-        .iter()
-        .take(MAX_LISTED_PROBLEMS)
-        .map(|p| format!("- {p}"))
-        .collect();
-    if problems.len() > MAX_LISTED_PROBLEMS {
-        lines.push(format!("- and {} more problems", problems.len() - MAX_LISTED_PROBLEMS));
+    let head = format!("{object}: {}:", headline.text());
+    let lines = problems.iter().take(MAX_LISTED_PROBLEMS).map(|p| format!("\n- {p}"));
+    bounded(head, lines, problems.len(), |n| format!("\n- and {n} more problems"))
+}
+
+/// The problems of invalid settings on one line, separated by `; `.
+pub fn settings_message(problems: &[Problem]) -> String {
+    let parts = problems.iter().enumerate().map(|(i, p)| match i {
+        0 => p.to_string(),
+        _ => format!("; {p}"),
+    });
+    bounded(String::new(), parts, problems.len(), |n| {
+        format!("; and {n} more problems")
+    })
+}
+
+/// `message`, then as many of `parts` as fit in MAX_MESSAGE_BYTES, then `more(n)` for the `n`
+/// of `total` parts left out.
+fn bounded(
+    mut message: String,
+    parts: impl Iterator<Item = String>,
+    total: usize,
+    more: impl Fn(usize) -> String,
+) -> String {
+    // Room for `more`.
+    const RESERVE: usize = 64;
+    let mut shown = 0;
+    for part in parts {
+        if message.len() + part.len() > MAX_MESSAGE_BYTES - RESERVE {
+            break;
+        }
+        message.push_str(&part);
+        shown += 1;
     }
-    format!("{object}: {}:\n{}", headline.text(), lines.join("\n"))
+    if shown < total {
+        message.push_str(&more(total - shown));
+    }
+    message
 }
 
 /// The problems of one annotation: the first few are kept, the rest only counted, so that a
@@ -103,6 +135,22 @@ mod tests {
         assert!(message.starts_with("PersistentVolumeClaim demo/p: a backup is required:\n- 0\n"));
         assert_eq!(message.lines().count(), 42);
         assert!(message.ends_with("\n- 39\n- and 5 more problems"));
+    }
+
+    #[test]
+    fn messages_are_at_most_4_kib() {
+        let long: Vec<Problem> = (0..40)
+            .map(|i| Problem::object(format!("{i} {}", "x".repeat(200))))
+            .collect();
+        let message = rejection("Deployment demo/web", Headline::InvalidAnnotations, &long);
+        assert!(message.len() <= MAX_MESSAGE_BYTES, "{}", message.len());
+        assert!(message.ends_with("\n- and 21 more problems"), "{message}");
+        let settings = settings_message(&long);
+        assert!(
+            settings.len() <= MAX_MESSAGE_BYTES && settings.ends_with(" more problems"),
+            "{settings}"
+        );
+        assert_eq!(settings_message(&long[..2]).matches("; ").count(), 1);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
 use crate::guardrails::Guardrails;
-use crate::report::{Problem, render};
+use crate::report::Problem;
 use crate::requirement::RequireBackup;
 
 pub const DEFAULT_VALUE_PATTERN: &str = "^[A-Za-z0-9._-]{1,63}$";
@@ -139,7 +139,7 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
             ));
         }
     };
-    Settings::compile(raw).map_err(|problems| render(&problems).join("; "))
+    Settings::compile(raw).map_err(|problems| crate::report::settings_message(&problems))
 }
 
 impl Settings {
