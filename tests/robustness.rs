@@ -225,3 +225,27 @@ fn rejections_and_settings_messages_are_at_most_4_kib() {
     );
     assert!(message.ends_with(" more problems"), "{message}");
 }
+
+#[test]
+fn amplifying_replacements_in_many_fields_are_bounded() {
+    // `${X//a/${X}}` in 20,000 fields, each 65,025 bytes once substituted: 1.3 GB, the wasm
+    // guest ran out of memory (a trap).
+    let mut spec = common::gcs_blueprint("gcs-daily")["spec"].clone();
+    for i in 0..20_000 {
+        spec["hooks"][format!("h{i}")] = json!("${X//a/${X}}");
+    }
+    let cluster = vec![
+        common::blueprint("gcs-daily", spec),
+        common::secret("demo", "gcs-secret"),
+    ];
+    let object = pvc(json!({
+        "stash.appscode.com/backup-blueprint": "gcs-daily",
+        "vars.autobackup.kubewarden.io/X": "a".repeat(255),
+    }));
+    let settings = settings(json!({"customVariables": {"allowed": ["X"], "valuePattern": "^a*$"}}));
+    let message = rejected(admit(&object, cluster, &settings).0);
+    assert!(
+        message.contains("the substituted blueprint grows past 2097152 bytes here"),
+        "{message}"
+    );
+}
