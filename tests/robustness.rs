@@ -249,3 +249,26 @@ fn amplifying_replacements_in_many_fields_are_bounded() {
         "{message}"
     );
 }
+
+#[test]
+fn objects_too_deep_to_return_mutated_are_rejected() {
+    // policy-server reads the answer at most 128 levels deep: the mutated object sits one level
+    // down in it, so 126 levels are returned and 127 are rejected (it was an engine error).
+    let nested = |levels: usize| {
+        let mut object = pvc(json!({"stash.appscode.com/backup-blueprint": "gcs-daily"}));
+        object["spec"] = (1..levels).fold(json!("leaf"), |inner, _| json!({ "x": inner }));
+        object
+    };
+    let (outcome, _) = admit(&nested(126), common::cluster(), &Settings::default());
+    assert!(
+        matches!(outcome.decision, Decision::Mutate(_)),
+        "{:?}",
+        outcome.decision
+    );
+    let message = rejected(admit(&nested(127), common::cluster(), &Settings::default()).0);
+    assert_eq!(
+        message,
+        "the object is nested deeper than 126 levels of objects and arrays: it cannot be returned \
+         with its backup annotations set; flatten it"
+    );
+}
