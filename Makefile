@@ -51,11 +51,13 @@ unit-tests:
 	cargo test
 
 # Timings of one evaluation: the native core (benches/evaluate.rs), then policy.wasm under
-# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs).
+# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs), then the hostile catalogue's
+# time, guest memory and lookups per case (e2e-tests/benches/hostile.rs: fails over 50 ms or 64 MiB).
 .PHONY: bench
 bench: policy.wasm
 	cargo bench --bench evaluate
 	cd e2e-tests && cargo bench --bench wasm
+	cd e2e-tests && cargo bench --bench hostile
 
 .PHONY: test
 test: fmt-check lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary
