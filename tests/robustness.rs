@@ -272,3 +272,26 @@ fn objects_too_deep_to_return_mutated_are_rejected() {
          with its backup annotations set; flatten it"
     );
 }
+
+#[test]
+fn a_variable_not_allowed_lists_a_few_allowed_names() {
+    // With thousands of allowed names, the message joined them all (and each variable was
+    // checked against every name, and every name against the ones before it).
+    let allowed: Vec<String> = (0..10_000).map(|i| format!("V{i}")).collect();
+    let settings = settings(json!({"customVariables": {"allowed": allowed}}));
+    let object =
+        pvc(json!({"stash.appscode.com/backup-blueprint": "gcs-daily", "vars.autobackup.kubewarden.io/TEAM": "a"}));
+    let message = rejected(admit(&object, common::cluster(), &settings).0);
+    assert!(
+        message.ends_with(
+            "- vars.autobackup.kubewarden.io/TEAM: the policy settings do not allow the variable TEAM \
+             (allowed: V0, V1, V2, V3, V4, V5, V6, V7, V8, V9, … (10000 in all))"
+        ),
+        "{message}"
+    );
+    let twice = json!({"customVariables": {"allowed": ["A", "B", "A"]}}).to_string();
+    assert_eq!(
+        backup_blueprint_policy::settings::parse(twice.as_bytes()).unwrap_err(),
+        "customVariables.allowed[2]: 'A' is listed twice"
+    );
+}
