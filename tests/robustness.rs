@@ -194,8 +194,8 @@ fn quoted_keys_names_and_values_escape_controls_and_bidi_overrides() {
 
 #[test]
 fn rejections_and_settings_messages_are_at_most_4_kib() {
-    // 10,000 variables that are not allowed: 40 long lines were 7 KiB.
-    let vars: serde_json::Map<String, Value> = (0..10_000)
+    // 100 variables that are not allowed (the most an object may define): 40 long lines were 7 KiB.
+    let vars: serde_json::Map<String, Value> = (0..100)
         .map(|i| (format!("vars.autobackup.kubewarden.io/V{i}"), json!("v")))
         .chain([("stash.appscode.com/backup-blueprint".to_string(), json!("gcs-daily"))])
         .collect();
@@ -294,4 +294,37 @@ fn a_variable_not_allowed_lists_a_few_allowed_names() {
         backup_blueprint_policy::settings::parse(twice.as_bytes()).unwrap_err(),
         "customVariables.allowed[2]: 'A' is listed twice"
     );
+}
+
+#[test]
+fn thousands_of_params_and_variables_are_refused_before_any_work() {
+    // Issue 9: 10,000 params.stash.appscode.com/* annotations took seconds (a quadratic merge
+    // into the task's params) and 10,000 variables against 10,000 allowed names too.
+    let allowed: Vec<String> = (0..10_000).map(|i| format!("V{i}")).collect();
+    let settings = settings(json!({"customVariables": {"allowed": allowed}}));
+    for (prefix, name) in [
+        ("params.stash.appscode.com/", "p"),
+        ("vars.autobackup.kubewarden.io/", "V"),
+    ] {
+        let annotations = |count: usize| -> Value {
+            (0..count)
+                .map(|i| (format!("{prefix}{name}{i}"), json!("v")))
+                .chain([("stash.appscode.com/backup-blueprint".to_string(), json!("gcs-daily"))])
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        let (outcome, _) = admit(&pvc(annotations(100)), common::cluster(), &settings);
+        assert!(
+            matches!(outcome.decision, Decision::Mutate(_)),
+            "{:?}",
+            outcome.decision
+        );
+        let message = rejected(admit(&pvc(annotations(10_000)), common::cluster(), &settings).0);
+        assert!(
+            message.ends_with(&format!(
+                "\n- {prefix}*: 10000 annotations with this prefix; at most 100 are allowed on one object"
+            )),
+            "{message}"
+        );
+    }
 }
