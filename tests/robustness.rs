@@ -328,3 +328,21 @@ fn thousands_of_params_and_variables_are_refused_before_any_work() {
         );
     }
 }
+
+#[test]
+fn blueprint_access_messages_quote_the_namespace() {
+    // A 60,000-character namespace made the access line longer than a whole message: it was
+    // left out of the rejection instead of being shortened.
+    let settings = settings(json!({"blueprintAccess": [{"blueprints": ["other"], "namespaces": ["x"]}]}));
+    let mut object = pvc(json!({"stash.appscode.com/backup-blueprint": "gcs-daily"}));
+    object["metadata"]["namespace"] = json!("a".repeat(60_000));
+    let message = rejected(admit(&object, common::cluster(), &settings).0);
+    assert!(message.len() <= 4096, "{} bytes", message.len());
+    assert!(
+        message.contains(&format!(
+            "may not be used in namespace '{}…': no blueprintAccess rule",
+            "a".repeat(80)
+        )),
+        "{message}"
+    );
+}
