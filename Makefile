@@ -58,13 +58,16 @@ unit-tests:
 	cargo test --locked
 
 # Timings of one evaluation: the native core (benches/evaluate.rs), policy.wasm under
-# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs), then the real `kwctl bench` on
-# policy.wasm and on the two floor policies, side by side (e2e-tests/benches/kwctl.rs; in a
-# loopback-only namespace, lookups answered by the fake API server).
+# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs), the hostile catalogue's time,
+# guest memory and lookups per case (e2e-tests/benches/hostile.rs: fails over 50 ms or 64 MiB),
+# then the real `kwctl bench` on policy.wasm and on the two floor policies, side by side
+# (e2e-tests/benches/kwctl.rs; in a loopback-only namespace, lookups answered by the fake API
+# server).
 .PHONY: bench
 bench: policy.wasm floors
 	cargo bench --locked --bench evaluate
 	cd e2e-tests && cargo bench --locked --bench wasm
+	cd e2e-tests && cargo bench --locked --bench hostile
 	cd e2e-tests && cargo bench --locked --bench kwctl --no-run --quiet
 	cd e2e-tests && FLOOR_ACCEPT=$(abspath $(FLOOR_ACCEPT)) FLOOR_LOOKUPS=$(abspath $(FLOOR_LOOKUPS)) \
 	  ./in-netns cargo bench --offline --locked --bench kwctl

@@ -64,6 +64,7 @@ impl AccessRules {
             .filter(|rule| rule.blueprints.iter().any(|glob| glob.matches(blueprint)))
             .collect();
         if naming.is_empty() {
+            let namespace = crate::report::shorten(namespace);
             return Access::Forbidden(format!(
                 "may not be used in namespace '{namespace}': no blueprintAccess rule lists it; \
                  use a blueprint allowed here or ask the cluster administrator to add a rule"
@@ -84,6 +85,7 @@ impl AccessRules {
                 return Access::Allowed;
             }
         }
+        let namespace = crate::report::shorten(namespace);
         Access::Forbidden(format!(
             "may not be used in namespace '{namespace}': blueprintAccess allows it only in {}; \
              use a blueprint allowed here or ask the cluster administrator",

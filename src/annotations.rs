@@ -26,7 +26,8 @@ pub const SKIP_UNTIL: &str = "autobackup.kubewarden.io/skip-until";
 
 /// More blueprints than this on one target is an error: it bounds the lookups per request.
 pub const MAX_BLUEPRINTS: usize = 16;
-/// More target paths or volume mounts than this is an error: it bounds the checks.
+/// More target paths or volume mounts, or more `params.*` or `vars.*` annotations, than this
+/// is an error: it bounds the checks.
 pub const MAX_ENTRIES: usize = 100;
 
 const WORKLOAD_TRIGGER: [&str; 3] = [BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS];
@@ -267,8 +268,20 @@ fn prefixed(
     prefix: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<(String, String)> {
+    let with_prefix = annotations
+        .range(prefix.to_string()..)
+        .take_while(|(key, _)| key.starts_with(prefix));
+    // Counted before any per-entry work: 10,000 params took seconds (issue 9).
+    let count = with_prefix.clone().count();
+    if count > MAX_ENTRIES {
+        problems.push(Problem::annotation(
+            format!("{prefix}*"),
+            format!("{count} annotations with this prefix; at most {MAX_ENTRIES} are allowed on one object"),
+        ));
+        return Vec::new();
+    }
     let mut entries = Vec::new();
-    for (key, value) in annotations.range(prefix.to_string()..) {
+    for (key, value) in with_prefix {
         let Some(rest) = key.strip_prefix(prefix) else { break };
         if rest.is_empty() {
             problems.push(Problem::annotation(

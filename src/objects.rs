@@ -1,5 +1,7 @@
 //! The Repository and BackupConfiguration generated for a target (SPEC §5.4).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::annotations::{BackupAnnotations, OWNER, TARGET};
@@ -181,13 +183,18 @@ fn task(blueprint_task: Option<&Value>, params: &[(String, String)]) -> Value {
         Some(Value::Array(list)) => list,
         _ => Vec::new(),
     };
+    // The first blueprint param of each name, found once: thousands of annotation params
+    // against thousands of blueprint params would otherwise be quadratic.
+    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, param) in list.iter().enumerate() {
+        if let Some(name) = param.get("name").and_then(Value::as_str) {
+            by_name.entry(name.to_string()).or_insert(i);
+        }
+    }
     for (name, value) in params {
         let param = json!({ "name": name, "value": value });
-        match list
-            .iter_mut()
-            .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
-        {
-            Some(existing) => *existing = param,
+        match by_name.get(name) {
+            Some(&i) => list[i] = param,
             None => list.push(param),
         }
     }

@@ -265,10 +265,27 @@ fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
     }
 }
 
+/// policy-server reads the policy's answer with serde_json, at most 128 levels deep: with the
+/// mutated object one level down, an object deeper than this cannot be returned mutated.
+const MAX_MUTATED_DEPTH: usize = 126;
+
 fn mutate_or_accept(mut object: Value, changed: bool, resolved: Option<String>, warnings: Vec<String>) -> Outcome {
     let decision = match emission::set_resolved(&mut object, resolved) || changed {
+        true if deeper_than(&object, MAX_MUTATED_DEPTH) => Decision::Reject(format!(
+            "the object is nested deeper than {MAX_MUTATED_DEPTH} levels of objects and arrays: \
+             it cannot be returned with its backup annotations set; flatten it"
+        )),
         true => Decision::Mutate(object),
         false => Decision::Accept,
     };
     Outcome { decision, warnings }
+}
+
+/// True when `value` holds more than `levels` levels of objects and arrays.
+fn deeper_than(value: &Value, levels: usize) -> bool {
+    match value {
+        Value::Array(items) => levels == 0 || items.iter().any(|item| deeper_than(item, levels - 1)),
+        Value::Object(members) => levels == 0 || members.values().any(|member| deeper_than(member, levels - 1)),
+        _ => false,
+    }
 }

@@ -27,6 +27,10 @@ pub type Variables = BTreeMap<String, String>;
 pub const MAX_NESTING: usize = 16;
 pub const MAX_STRING_BYTES: usize = 65536;
 pub const MAX_TREE_DEPTH: usize = 64;
+/// The strings of one substituted tree, keys included, are at most this many bytes in all: a
+/// blueprint is at most 1.5 MiB, and each of many fields may otherwise grow to
+/// MAX_STRING_BYTES (`${X//a/${X}}` in every field).
+pub const MAX_TREE_BYTES: usize = 2 << 20;
 
 /// Work one call may do: bytes handled by operators plus glob matching steps. Real blueprints use
 /// a tiny fraction of it; it stops crafted input such as `${X##*a*a*a…}` against a long value.
@@ -49,6 +53,8 @@ pub enum SubstitutionError {
     TooDeep { path: String },
     /// A substituted string would exceed MAX_STRING_BYTES.
     TooLarge { path: String },
+    /// The substituted tree would exceed MAX_TREE_BYTES; `path` is where it was crossed.
+    TreeTooLarge { path: String },
 }
 
 impl SubstitutionError {
@@ -57,7 +63,8 @@ impl SubstitutionError {
             Self::Undefined { path, .. }
             | Self::Malformed { path, .. }
             | Self::TooDeep { path }
-            | Self::TooLarge { path } => path,
+            | Self::TooLarge { path }
+            | Self::TreeTooLarge { path } => path,
         }
     }
 
@@ -72,6 +79,7 @@ impl SubstitutionError {
             } => (1, expression, reason, path),
             Self::TooDeep { path } => (2, path, "", ""),
             Self::TooLarge { path } => (3, path, "", ""),
+            Self::TreeTooLarge { path } => (4, path, "", ""),
         }
     }
 }
@@ -91,6 +99,9 @@ impl fmt::Display for SubstitutionError {
             ),
             Self::TooLarge { .. } => {
                 write!(f, "substituted value is larger than {MAX_STRING_BYTES} bytes")
+            }
+            Self::TreeTooLarge { .. } => {
+                write!(f, "the substituted blueprint grows past {MAX_TREE_BYTES} bytes here")
             }
         }
     }
@@ -583,6 +594,8 @@ struct Session<'v> {
     errors: Vec<SubstitutionError>,
     budget: u64,
     exhausted: bool,
+    /// Bytes of substituted strings so far (MAX_TREE_BYTES).
+    output: usize,
 }
 
 impl<'v> Session<'v> {
@@ -592,6 +605,7 @@ impl<'v> Session<'v> {
             errors: Vec::new(),
             budget: WORK_BUDGET,
             exhausted: false,
+            output: 0,
         }
     }
 
@@ -605,6 +619,18 @@ impl<'v> Session<'v> {
 
     /// Substitutes one string; None when it has errors (recorded) or the budget is gone.
     fn substitute(&mut self, input: &str, path: &str) -> Option<String> {
+        let output = self.substitute_unbounded(input, path)?;
+        self.output += output.len();
+        if self.output > MAX_TREE_BYTES {
+            self.errors
+                .push(SubstitutionError::TreeTooLarge { path: path.to_owned() });
+            self.exhausted = true;
+            return None;
+        }
+        Some(output)
+    }
+
+    fn substitute_unbounded(&mut self, input: &str, path: &str) -> Option<String> {
         if self.exhausted {
             return None;
         }

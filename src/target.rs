@@ -216,7 +216,13 @@ impl Target {
 
     /// `Kind namespace/name` of the admitted object, for messages.
     pub fn display(&self) -> String {
-        format!("{} {}/{}", self.admitted_kind, self.namespace, self.name)
+        let shorten = crate::report::shorten;
+        format!(
+            "{} {}/{}",
+            shorten(&self.admitted_kind),
+            shorten(&self.namespace),
+            shorten(&self.name)
+        )
     }
 
     fn workload_kind(&self) -> Option<&'static WorkloadKind> {

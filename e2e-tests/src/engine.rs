@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use wasmtime::{Config, Engine, Linker, Module, Store, TypedFunc};
+use wasmtime::{Config, Engine, Linker, Memory, Module, OptLevel, Store, TypedFunc};
 
 use crate::host::Host;
 use crate::wapc::{self, State};
@@ -44,8 +44,18 @@ impl PolicyModule {
     /// compiled by this same engine (compiling with an unoptimized build of Cranelift takes
     /// seconds).
     pub fn from_file_cached(path: &Path, cache_dir: Option<&Path>) -> Result<Self> {
+        Self::load(path, cache_dir, OptLevel::None)
+    }
+
+    /// Compiles a policy file with Cranelift's optimizations, as policy-server does: for
+    /// timings (compiling takes longer).
+    pub fn from_file_optimized(path: &Path) -> Result<Self> {
+        Self::load(path, None, OptLevel::Speed)
+    }
+
+    fn load(path: &Path, cache_dir: Option<&Path>, opt_level: OptLevel) -> Result<Self> {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))?;
-        let engine = new_engine()?;
+        let engine = new_engine(opt_level)?;
         let cached = cache_dir.map(|dir| dir.join(format!("{}.cwasm", module_cache::key(&engine, &bytes))));
         if let Some(module) = cached.as_deref().and_then(|file| module_cache::load(&engine, file)) {
             return Ok(Self { engine, module });
@@ -61,7 +71,7 @@ impl PolicyModule {
 
     /// Compiles a policy from its bytes (binary wasm).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let engine = new_engine()?;
+        let engine = new_engine(OptLevel::None)?;
         let module = Module::new(&engine, bytes)?;
         Ok(Self { engine, module })
     }
@@ -85,15 +95,20 @@ impl PolicyModule {
             .get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
             .map_err(anyhow::Error::from)
             .context("the module does not export the waPC function __guest_call")?;
-        Ok(PolicyInstance { store, guest_call })
+        let memory = instance.get_memory(&mut store, "memory");
+        Ok(PolicyInstance {
+            store,
+            guest_call,
+            memory,
+        })
     }
 }
 
-/// policy-server's engine configuration, but without Cranelift's optimizations: the runner
-/// compiles often and runs each policy once.
-fn new_engine() -> Result<Engine> {
+/// policy-server's engine configuration; by default without Cranelift's optimizations (the
+/// runner compiles often and runs each policy once).
+fn new_engine(opt_level: OptLevel) -> Result<Engine> {
     let mut config = Config::new();
-    config.cranelift_opt_level(wasmtime::OptLevel::None);
+    config.cranelift_opt_level(opt_level);
     Ok(Engine::new(&config)?)
 }
 
@@ -110,6 +125,7 @@ fn run_init(result: wasmtime::Result<()>, name: &str) -> Result<()> {
 pub struct PolicyInstance {
     store: Store<State>,
     guest_call: TypedFunc<(i32, i32), i32>,
+    memory: Option<Memory>,
 }
 
 impl PolicyInstance {
@@ -124,6 +140,12 @@ impl PolicyInstance {
             .data_mut()
             .finish_guest_call(result)
             .map_err(WapcError::GuestCallFailure)
+    }
+
+    /// The size of the guest's linear memory in bytes (it never shrinks: after a call, the
+    /// most the guest used so far).
+    pub fn memory_size(&self) -> u64 {
+        self.memory.map_or(0, |memory| memory.data_size(&self.store) as u64)
     }
 
     /// The host state (logs, backend).

@@ -30,6 +30,42 @@ impl KubernetesBackend for NoKubernetes {
     }
 }
 
+/// The lookups a [`Counting`] backend answered, shared with whoever counts them.
+pub type AnsweredLookups = std::sync::Arc<std::sync::Mutex<Vec<CallbackRequest>>>;
+
+/// A backend that records every request it answers (found or not) before handing it to the
+/// backend it wraps: what the host-call budget counts.
+pub struct Counting {
+    inner: Box<dyn KubernetesBackend>,
+    answered: AnsweredLookups,
+}
+
+impl Counting {
+    /// Wraps `inner`; the returned list fills as the policy makes lookups.
+    pub fn new(inner: Box<dyn KubernetesBackend>) -> (Self, AnsweredLookups) {
+        let answered = AnsweredLookups::default();
+        let counting = Self {
+            inner,
+            answered: answered.clone(),
+        };
+        (counting, answered)
+    }
+}
+
+impl KubernetesBackend for Counting {
+    fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        self.answered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(request.clone());
+        self.inner.answer(request)
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.inner.finish()
+    }
+}
+
 /// One log line the policy emitted through `kubewarden/tracing/log`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyLog {
@@ -248,6 +284,21 @@ mod tests {
             .call("kubewarden", "kubernetes", "get_resource", b"{}")
             .unwrap_err();
         assert!(err.starts_with("missing field `api_version`"), "{err}");
+    }
+
+    #[test]
+    fn counting_records_every_answered_lookup() {
+        let (counting, answered) = Counting::new(Box::new(Fixed(Err("Cannot find".into()))));
+        let allow = AllowList::new(vec![ContextAwareResource {
+            api_version: "v1".into(),
+            kind: "Secret".into(),
+        }]);
+        let mut h = Host::new(Box::new(counting), allow);
+        assert!(h.call("kubewarden", "kubernetes", "get_resource", SECRET).is_err());
+        assert!(h.call("kubewarden", "tracing", "log", b"{}").is_ok());
+        let answered = answered.lock().unwrap();
+        assert_eq!(answered.len(), 1);
+        assert_eq!(answered[0].resource_type(), ("v1", "Secret"));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The one YAML reader of policy-run: single documents (objects, requests, settings, metadata,
-//! sessions) and multi-document files (clusters, manifests), YAML or JSON.
+//! sessions) and multi-document files (clusters, manifests), YAML or JSON. JSON is read as JSON
+//! (what kwctl does): YAML is not a superset of JSON for every text (a `\u0000` escape, a
+//! string with a control character), so a text is read as YAML only when it is not JSON.
 
 use std::path::Path;
 
@@ -14,7 +16,11 @@ pub fn read_document(path: &Path, what: &str) -> Result<Value> {
 }
 
 /// Parses the documents of a multi-document YAML (or JSON) text; empty documents are left out.
+/// A text of one or more JSON values is read as JSON.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
+    if let Some(documents) = parse_json_documents(text) {
+        return Ok(documents);
+    }
     let mut documents = Vec::new();
     for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
@@ -23,6 +29,16 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
         }
     }
     Ok(documents)
+}
+
+/// The values of a text made of JSON values only (a JSON document, or several one after the
+/// other, like `kubectl get -o json` output concatenated); `None` when it is not JSON.
+fn parse_json_documents(text: &str) -> Option<Vec<Value>> {
+    let documents: Vec<Value> = serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .ok()?;
+    Some(documents.into_iter().filter(|d| !d.is_null()).collect())
 }
 
 /// Reads the documents of a multi-document YAML (or JSON) file.
@@ -82,6 +98,24 @@ mod tests {
         );
         assert_eq!(parse_document("").unwrap_err().to_string(), "the file is empty");
         assert!(parse_document("a: [").is_err());
+    }
+
+    #[test]
+    fn json_is_read_as_json() {
+        // YAML refuses a NUL character, which JSON writes `\u0000` (issue 9).
+        let text = r#"{"metadata": {"annotations": {"a": "x\u0000y", "b": "\u202e\ud83d\ude00"}}}"#;
+        assert!(serde_yaml_ng::from_str::<Value>(text).is_err());
+        assert_eq!(
+            parse_document(text).unwrap(),
+            json!({"metadata": {"annotations": {"a": "x\u{0}y", "b": "\u{202e}\u{1f600}"}}})
+        );
+        assert_eq!(
+            parse_documents("{\"a\": 1}\n{\"b\": 2}\n").unwrap(),
+            [json!({"a": 1}), json!({"b": 2})]
+        );
+        // YAML that is not JSON, flow style included, is still YAML.
+        assert_eq!(parse_document("{a: 1}").unwrap(), json!({"a": 1}));
+        assert_eq!(parse_document("a: \"\\0\"\n").unwrap(), json!({"a": "\u{0}"}));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Outcome {
     pub evaluation: Evaluation,
     /// The log lines the policy emitted.
     pub logs: Vec<PolicyLog>,
+    /// The guest's linear memory after the evaluation, in bytes (its peak: it never shrinks).
+    pub guest_memory: u64,
 }
 
 impl Runner {
@@ -41,6 +43,15 @@ impl Runner {
         self
     }
 
+    /// A fresh instance of the policy whose host calls `backend` answers, for callers that
+    /// drive the waPC functions themselves.
+    pub fn instantiate(&self, backend: Box<dyn KubernetesBackend>) -> Result<Policy> {
+        let host = Host::new(backend, self.allow_list.clone()).echo_logs(self.echo);
+        let mut instance = self.module.instantiate(host)?;
+        instance.echo_output(self.echo);
+        Ok(Policy::new(instance))
+    }
+
     /// Evaluates `request` with `settings`, answering host calls with `backend`.
     pub fn evaluate(
         &self,
@@ -48,10 +59,7 @@ impl Runner {
         request: &AdmissionRequest,
         settings: &Value,
     ) -> Result<Outcome> {
-        let host = Host::new(backend, self.allow_list.clone()).echo_logs(self.echo);
-        let mut instance = self.module.instantiate(host)?;
-        instance.echo_output(self.echo);
-        let mut policy = Policy::new(instance);
+        let mut policy = self.instantiate(backend)?;
         policy.protocol_version()?;
         let settings_validation = policy.validate_settings(settings);
         if !settings_validation.valid {
@@ -61,11 +69,13 @@ impl Runner {
             );
         }
         let evaluation = policy.validate(request, settings);
+        let guest_memory = policy.instance().memory_size();
         let host = policy.instance_mut().host_mut();
         host.finish()?;
         Ok(Outcome {
             evaluation,
             logs: host.logs().to_vec(),
+            guest_memory,
         })
     }
 }

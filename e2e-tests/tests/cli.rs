@@ -106,6 +106,37 @@ fn a_saved_request_gives_the_same_answer() {
 }
 
 #[test]
+fn a_json_request_holding_nul_is_read_as_json() {
+    // Issue 9: YAML refuses `\u0000`, kwctl (JSON) does not; policy-run must read it too.
+    let dir = tempfile::tempdir().unwrap();
+    let review = dir.path().join("review.json");
+    let object = serde_json::json!({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "p", "namespace": "demo", "annotations": {
+            "stash.appscode.com/backup-blueprint": "gcs-daily\u{0}",
+            "note\u{0}": "\u{202e}x\u{0}",
+        }},
+    });
+    let request = serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": "nul", "kind": {"group": "", "version": "v1", "kind": "PersistentVolumeClaim"},
+            "resource": {"group": "", "version": "v1", "resource": "persistentvolumeclaims"},
+            "namespace": "demo", "operation": "CREATE", "userInfo": {}, "object": object,
+        },
+    });
+    let text = request.to_string();
+    assert!(text.contains("\\u0000"), "{text}");
+    std::fs::write(&review, text).unwrap();
+    let out = evaluated(&["--request", review.to_str().unwrap(), "--cluster", &cluster()]);
+    assert!(out.starts_with(r#"{"uid":"nul","allowed":false,"#), "{out}");
+    assert!(
+        out.contains("gcs-daily\\\\0"),
+        "the name is quoted with its NUL escaped: {out}"
+    );
+}
+
+#[test]
 fn a_recorded_session_replays_to_the_same_answer() {
     let dir = tempfile::tempdir().unwrap();
     let session = dir.path().join("session.yml");

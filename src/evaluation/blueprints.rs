@@ -80,9 +80,9 @@ fn substitution_problem(
         SubstitutionError::Malformed { .. } => "; write a variable as ${NAME} or with an envsubst operator \
                                                 (${NAME:-default}, ${NAME^^}, …), and a literal $ as $$"
             .to_string(),
-        SubstitutionError::TooDeep { .. } | SubstitutionError::TooLarge { .. } => {
-            "; simplify the blueprint field".to_string()
-        }
+        SubstitutionError::TooDeep { .. }
+        | SubstitutionError::TooLarge { .. }
+        | SubstitutionError::TreeTooLarge { .. } => "; simplify the blueprint field".to_string(),
     };
     Some(Problem::blueprint_field(
         blueprint,

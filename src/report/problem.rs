@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::shorten;
+
 /// What a problem is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
@@ -71,13 +73,23 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.subject {
             Subject::Object => write!(f, "{}", self.text),
-            Subject::Annotation(key) | Subject::Setting(key) => write!(f, "{key}: {}", self.text),
-            Subject::Blueprint { name, field: None } => write!(f, "BackupBlueprint '{name}' {}", self.text),
+            // Keys, names and paths come from the object, a blueprint or the settings: quoted
+            // like any user text (cut, controls escaped).
+            Subject::Annotation(key) | Subject::Setting(key) => write!(f, "{}: {}", shorten(key), self.text),
+            Subject::Blueprint { name, field: None } => {
+                write!(f, "BackupBlueprint '{}' {}", shorten(name), self.text)
+            }
             Subject::Blueprint {
                 name,
                 field: Some(field),
             } => {
-                write!(f, "BackupBlueprint '{name}' {field}: {}", self.text)
+                write!(
+                    f,
+                    "BackupBlueprint '{}' {}: {}",
+                    shorten(name),
+                    shorten(field),
+                    self.text
+                )
             }
         }
     }

@@ -227,6 +227,7 @@ fn keep<T>(parsed: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Opti
 }
 
 fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>) -> Option<CustomVariables> {
+    let mut seen = std::collections::BTreeSet::new();
     for (index, name) in raw.allowed.iter().enumerate() {
         let path = format!("customVariables.allowed[{index}]");
         if let Some(why) = variable_name_problem(name) {
@@ -234,7 +235,8 @@ fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>
                 path,
                 format!("'{}' {why}", crate::report::shorten(name)),
             ));
-        } else if raw.allowed[..index].contains(name) {
+        } else if !seen.insert(name.as_str()) {
+            let name = crate::report::shorten(name);
             problems.push(Problem::setting(path, format!("'{name}' is listed twice")));
         }
     }

@@ -1,0 +1,80 @@
+//! The hostile catalogue through policy.wasm (issue 9): every case gets a decision (never a
+//! trap or an engine error), messages of at most 4 KiB with no raw control or bidirectional
+//! character, at most the host-call budget of SPEC §6, and at most 64 MiB of guest memory.
+//! Time is measured by `make bench` (benches/hostile.rs), never asserted here.
+
+#[path = "hostile/catalogue.rs"]
+mod catalogue;
+mod common;
+
+use catalogue::{Case, catalogue};
+use common::runner;
+
+#[test]
+fn the_catalogue_has_at_least_fifty_distinct_cases() {
+    let cases = catalogue();
+    let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), cases.len(), "case names are unique");
+    assert!(cases.len() >= 50, "{} cases", cases.len());
+}
+
+#[test]
+fn every_hostile_case_is_answered_within_bounds() {
+    let failures: Vec<String> = catalogue()
+        .iter()
+        .filter_map(|case: &Case| {
+            let observed = case.run(runner());
+            let problems = observed.problems(case);
+            // Shown when the test fails (or with --nocapture).
+            println!(
+                "{:<55} {:?} {} lookups {} KiB {}",
+                case.name,
+                observed.decision,
+                observed.lookups.len(),
+                observed.guest_memory >> 10,
+                observed
+                    .message
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .take(150)
+                    .collect::<String>()
+                    .replace('\n', " | ")
+            );
+            (!problems.is_empty()).then(|| format!("{}:\n  {}", case.name, problems.join("\n  ")))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_bounds_are_checked() {
+    // The checks themselves can fail: a lookup made twice, too many Namespaces, a raw RLO.
+    use backup_blueprint_policy_e2e::callback_request::CallbackRequest;
+    let namespace = |name: &str| CallbackRequest::KubernetesGetResource {
+        api_version: "v1".into(),
+        kind: "Namespace".into(),
+        name: name.into(),
+        namespace: None,
+        disable_cache: false,
+        field_masks: None,
+    };
+    let problems = catalogue::budget_problems(&[namespace("a"), namespace("a"), namespace("b")], 2);
+    assert_eq!(
+        problems,
+        [
+            "looked up twice: Namespace None/a",
+            "3 Namespace lookups",
+            "3 lookups, at most 2 expected"
+        ]
+    );
+    assert!(catalogue::is_unsafe_in_message('\u{202e}') && catalogue::is_unsafe_in_message('\u{0}'));
+    assert!(!catalogue::is_unsafe_in_message('\n') && !catalogue::is_unsafe_in_message('é'));
+}
