@@ -26,6 +26,20 @@ pub fn resolved_list(generated: &[Generated]) -> String {
     json_text(&list)
 }
 
+/// Kubernetes' limit on the total size of an object's annotations, keys and values
+/// (apimachinery's `TotalAnnotationSizeLimitB`).
+pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// The size Kubernetes counts for the annotations of `object`: every key and value.
+pub fn annotations_size(object: &Value) -> usize {
+    let annotations = object.pointer("/metadata/annotations").and_then(Value::as_object);
+    annotations
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
+        .sum()
+}
+
 /// Adds `added` to the annotations of `object` (the backup annotations a default gives it).
 /// Returns whether the object changed.
 pub fn add_annotations(object: &mut Value, added: &BTreeMap<String, String>) -> bool {

@@ -251,7 +251,8 @@ impl Admitted {
             Verdict::Accept { warnings } => {
                 let resolved = emit.then(|| emission::resolved_list(&generated));
                 let changed = emission::add_annotations(&mut self.object, &added);
-                mutate_or_accept(self.object, changed, resolved, warnings)
+                let outcome = mutate_or_accept(self.object, changed, resolved, warnings);
+                too_large_to_store(context, outcome)
             }
         }
     }
@@ -268,6 +269,32 @@ fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
 /// policy-server reads the policy's answer with serde_json, at most 128 levels deep: with the
 /// mutated object one level down, an object deeper than this cannot be returned mutated.
 const MAX_MUTATED_DEPTH: usize = 126;
+
+/// A mutation the API server would refuse because the annotations exceed Kubernetes' limit
+/// becomes a rejection that says why (a blueprint that carries large fields through).
+fn too_large_to_store(context: &Context, outcome: Outcome) -> Outcome {
+    let Decision::Mutate(object) = &outcome.decision else {
+        return outcome;
+    };
+    let size = emission::annotations_size(object);
+    if size <= emission::MAX_ANNOTATIONS_BYTES {
+        return outcome;
+    }
+    let problem = Problem::object(format!(
+        "with the emitted objects ({RESOLVED}) its annotations would be {size} bytes, over Kubernetes' limit of {} \
+         bytes for all annotations of an object; make the blueprint smaller or set the policy setting \
+         emitResolvedObjects to false",
+        emission::MAX_ANNOTATIONS_BYTES
+    ));
+    Outcome {
+        decision: Decision::Reject(report::rejection(
+            &context.target.display(),
+            Headline::InvalidAnnotations,
+            &[problem],
+        )),
+        warnings: outcome.warnings,
+    }
+}
 
 fn mutate_or_accept(mut object: Value, changed: bool, resolved: Option<String>, warnings: Vec<String>) -> Outcome {
     let decision = match emission::set_resolved(&mut object, resolved) || changed {

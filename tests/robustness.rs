@@ -349,3 +349,32 @@ fn blueprint_access_messages_quote_the_namespace() {
         "{message}"
     );
 }
+
+#[test]
+fn emitted_objects_over_the_annotation_limit_are_rejected_with_the_reason() {
+    let mut big = common::gcs_blueprint("gcs-daily");
+    // Five notes of 60 KB: each under the 64 KiB a substituted string may have, 300 KB in all.
+    let notes: serde_json::Map<String, Value> = (0..5)
+        .map(|i| (format!("note-{i}"), json!("x".repeat(60_000))))
+        .collect();
+    big["spec"]["runtimeSettings"] = json!({"pod": {"annotations": notes}});
+    let (outcome, _) = common::admit(
+        &common::deployment(common::good_annotations()),
+        vec![big, common::secret("demo", "gcs-secret")],
+        &Settings::default(),
+    );
+    let Decision::Reject(message) = outcome.decision else {
+        panic!("expected a rejection")
+    };
+    assert!(
+        message.starts_with(
+            "Deployment demo/web: auto-backup annotations are invalid:\n- with the emitted objects \
+             (autobackup.kubewarden.io/resolved) its annotations would be "
+        ),
+        "{message}"
+    );
+    assert!(message.ends_with(
+        " bytes, over Kubernetes' limit of 262144 bytes for all annotations of an object; make the blueprint \
+         smaller or set the policy setting emitResolvedObjects to false"
+    ));
+}
