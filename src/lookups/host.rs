@@ -46,7 +46,18 @@ pub fn classify_host_error(text: &str) -> LookupError {
     let text = text.strip_prefix("Callback evaluation failure: ").unwrap_or(text);
     match text.starts_with(NOT_FOUND_PREFIX) {
         true => LookupError::NotFound,
-        false => LookupError::Failed(text.to_string()),
+        false => LookupError::Failed(gist(text).to_string()),
+    }
+}
+
+/// The first line of a host error without the Rust dump of the API's `Status` that kube's
+/// errors append (`… (Status { status: Some(Failure), code: 503, … })`, then `Caused by: …`
+/// lines): what a reader needs, in one line.
+fn gist(text: &str) -> &str {
+    let first_line = text.lines().next().unwrap_or_default();
+    match first_line.find(" (Status {") {
+        Some(dump) => &first_line[..dump],
+        None => first_line,
     }
 }
 
@@ -97,6 +108,18 @@ mod tests {
         assert_eq!(
             classify_host_error("Host error: Callback evaluation failure: ApiError: forbidden"),
             LookupError::Failed("ApiError: forbidden".into())
+        );
+        // policy-server 1.36's text for an API server answering 503.
+        assert_eq!(
+            classify_host_error(
+                "Callback evaluation failure: ApiError: the server is currently unable to handle the request: \
+                 ServiceUnavailable (Status { status: Some(Failure), code: 503, message: \"the server is currently \
+                 unable to handle the request\", reason: \"ServiceUnavailable\", details: None })\n\nCaused by:\n    \
+                 the server is currently unable to handle the request: ServiceUnavailable"
+            ),
+            LookupError::Failed(
+                "ApiError: the server is currently unable to handle the request: ServiceUnavailable".into()
+            )
         );
     }
 }
