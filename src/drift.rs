@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::annotations::{OWNER, RESOLVED};
+use crate::emission::recorded_items;
 use crate::objects::{BLUEPRINT_LABEL, Generated};
 use crate::report::{Problem, list};
 
@@ -17,11 +18,7 @@ pub fn stale(recorded: Option<&str>, generated: &[Generated]) -> Vec<Problem> {
             "the resolved objects are missing: {RESOLVED} is not set; apply the object again to emit them"
         ))];
     };
-    let items = match serde_json::from_slice::<Value>(recorded.as_bytes()) {
-        Ok(list) => list.get("items").and_then(Value::as_array).cloned().unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
-    let recorded: Vec<Value> = items.into_iter().map(comparable).collect();
+    let recorded: Vec<Value> = recorded_items(recorded).into_iter().map(comparable).collect();
     let mut problems = Vec::new();
     for one in generated {
         let now = [

@@ -26,6 +26,18 @@ pub fn resolved_list(generated: &[Generated]) -> String {
     json_text(&list)
 }
 
+/// The items of a recorded `resolved` annotation (what [`resolved_list`] wrote); none when it
+/// is not such a list.
+pub fn recorded_items(recorded: &str) -> Vec<Value> {
+    match serde_json::from_slice::<Value>(recorded.as_bytes()) {
+        Ok(Value::Object(mut list)) => match list.remove("items") {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// Kubernetes' limit on the total size of an object's annotations, keys and values
 /// (apimachinery's `TotalAnnotationSizeLimitB`).
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;

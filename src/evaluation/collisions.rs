@@ -5,6 +5,7 @@ use super::{Context, Findings};
 use serde_json::Value;
 
 use crate::annotations::{RESOLVED, TARGET};
+use crate::emission::recorded_items;
 use crate::lookups::LookupError;
 use crate::objects::{Generated, ObjectRef};
 use crate::report::{Problem, shorten};
@@ -81,23 +82,14 @@ impl Emitted {
 /// that annotation itself (it replaces or removes it on every admission), so those objects
 /// were checked then: re-applying a target makes no collision lookup.
 fn emitted_before(old_object: Option<&str>, ours: &str) -> Vec<Emitted> {
-    let Some(old) = old_object.and_then(|text| serde_json::from_str::<Value>(text).ok()) else {
+    let Some(old) = old_object.and_then(|text| serde_json::from_slice::<Value>(text.as_bytes()).ok()) else {
         return Vec::new();
     };
-    let Some(recorded) = old
+    let recorded = old
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(RESOLVED))
         .and_then(Value::as_str)
-    else {
-        return Vec::new();
-    };
-    let Ok(list) = serde_json::from_str::<Value>(recorded) else {
-        return Vec::new();
-    };
-    let items = list
-        .get("items")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
+        .map(recorded_items)
         .unwrap_or_default();
     let text = |item: &Value, pointer: &str| {
         item.pointer(pointer)
@@ -105,7 +97,7 @@ fn emitted_before(old_object: Option<&str>, ours: &str) -> Vec<Emitted> {
             .unwrap_or_default()
             .to_string()
     };
-    items
+    recorded
         .iter()
         .filter(|item| {
             item.pointer("/metadata/annotations")
