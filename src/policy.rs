@@ -103,7 +103,7 @@ pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Clu
     let Some(family) = target::classify(&head.api_version, &head.kind) else {
         return Outcome::accept();
     };
-    let metadata: HeadMetadata = match head
+    let mut metadata: HeadMetadata = match head
         .metadata
         .map(|m| serde_json::from_slice(m.get().as_bytes()))
         .transpose()
@@ -121,7 +121,7 @@ pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Clu
     }
     // The AppBinding of a KubeDB database: the database is the target the rules apply to.
     let of_kubedb = family == Family::AppBinding && owners.iter().any(|o| target::is_kubedb(&o.api_version));
-    let annotations = metadata.annotations.clone().unwrap_or_default();
+    let annotations = metadata.annotations.take().unwrap_or_default();
     let trigger = annotations::trigger(&annotations, family == Family::Workload);
     let rules_apply = !of_kubedb && rules_name_kind(settings, &head.kind);
     if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) && !rules_apply {
@@ -251,8 +251,7 @@ impl Admitted {
             Verdict::Accept { warnings } => {
                 let resolved = emit.then(|| emission::resolved_list(&generated));
                 let changed = emission::add_annotations(&mut self.object, &added);
-                let outcome = mutate_or_accept(self.object, changed, resolved, warnings);
-                too_large_to_store(context, outcome)
+                mutate_or_accept(context, self.object, changed, resolved, warnings)
             }
         }
     }
@@ -270,40 +269,38 @@ fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
 /// mutated object one level down, an object deeper than this cannot be returned mutated.
 const MAX_MUTATED_DEPTH: usize = 126;
 
-/// A mutation the API server would refuse because the annotations exceed Kubernetes' limit
-/// becomes a rejection that says why (a blueprint that carries large fields through).
-fn too_large_to_store(context: &Context, outcome: Outcome) -> Outcome {
-    let Decision::Mutate(object) = &outcome.decision else {
-        return outcome;
+/// The mutated object when something changed, or a rejection when it could not be returned
+/// (too deep for policy-server's decoder) or stored (annotations over Kubernetes' limit, from a
+/// blueprint that carries large fields through).
+fn mutate_or_accept(
+    context: &Context,
+    mut object: Value,
+    changed: bool,
+    resolved: Option<String>,
+    warnings: Vec<String>,
+) -> Outcome {
+    let changed = emission::set_resolved(&mut object, resolved) || changed;
+    let over_limit = |object: &Value| {
+        Some(emission::annotations_size(object)).filter(|size| *size > emission::MAX_ANNOTATIONS_BYTES)
     };
-    let size = emission::annotations_size(object);
-    if size <= emission::MAX_ANNOTATIONS_BYTES {
-        return outcome;
-    }
-    let problem = Problem::object(format!(
-        "with the emitted objects ({RESOLVED}) its annotations would be {size} bytes, over Kubernetes' limit of {} \
-         bytes for all annotations of an object; make the blueprint smaller or set the policy setting \
-         emitResolvedObjects to false",
-        emission::MAX_ANNOTATIONS_BYTES
-    ));
-    Outcome {
-        decision: Decision::Reject(report::rejection(
-            &context.target.display(),
-            Headline::InvalidAnnotations,
-            &[problem],
-        )),
-        warnings: outcome.warnings,
-    }
-}
-
-fn mutate_or_accept(mut object: Value, changed: bool, resolved: Option<String>, warnings: Vec<String>) -> Outcome {
-    let decision = match emission::set_resolved(&mut object, resolved) || changed {
-        true if deeper_than(&object, MAX_MUTATED_DEPTH) => Decision::Reject(format!(
+    let decision = if !changed {
+        Decision::Accept
+    } else if deeper_than(&object, MAX_MUTATED_DEPTH) {
+        Decision::Reject(format!(
             "the object is nested deeper than {MAX_MUTATED_DEPTH} levels of objects and arrays: \
              it cannot be returned with its backup annotations set; flatten it"
-        )),
-        true => Decision::Mutate(object),
-        false => Decision::Accept,
+        ))
+    } else if let Some(size) = over_limit(&object) {
+        let problem = Problem::object(format!(
+            "with the emitted objects ({RESOLVED}) its annotations would be {size} bytes, over Kubernetes' limit of {} \
+             bytes for all annotations of an object; make the blueprint smaller or set the policy setting \
+             emitResolvedObjects to false",
+            emission::MAX_ANNOTATIONS_BYTES
+        ));
+        let display = context.target.display();
+        Decision::Reject(report::rejection(&display, Headline::InvalidAnnotations, &[problem]))
+    } else {
+        Decision::Mutate(object)
     };
     Outcome { decision, warnings }
 }
