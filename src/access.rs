@@ -92,9 +92,7 @@ impl AccessRules {
             describe_rules(&naming)
         ))
     }
-}
 
-impl AccessRules {
     /// The blueprint names or globs `namespace` may use (`None`: every blueprint, there is no
     /// rule). `labels` is called only when a selector must decide; `Err` is why it failed.
     pub fn usable_in(

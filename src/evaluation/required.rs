@@ -78,18 +78,21 @@ fn how_to_comply(context: &Context, spec: Option<&Value>, not_defaulted: Option<
     if !target.is_workload() {
         return Problem::object(format!("{intro} the annotation {BACKUP_BLUEPRINT}: <blueprint>"));
     }
-    let inferred = infer_storage(&target.kind, spec);
-    if inferred.is_empty() {
-        let why = match not_defaulted {
-            Some(NotDefaulted { rule, blueprint, why }) => {
-                format!("defaultBlueprints[{rule}] would give it BackupBlueprint '{blueprint}', but {why}")
-            }
-            None => why_none(&target.kind),
-        };
-        return Problem::object(format!(
+    let no_storage = |why: String| {
+        Problem::object(format!(
             "{intro} the annotations {BACKUP_BLUEPRINT}, {TARGET_PATHS} and {VOLUME_MOUNTS} for the data to back up; \
              none could be inferred: {why}"
+        ))
+    };
+    // A default that matched already found no storage to infer: not inferred again.
+    if let Some(NotDefaulted { rule, blueprint, why }) = not_defaulted {
+        return no_storage(format!(
+            "defaultBlueprints[{rule}] would give it BackupBlueprint '{blueprint}', but {why}"
         ));
+    }
+    let inferred = infer_storage(&target.kind, spec);
+    if inferred.is_empty() {
+        return no_storage(why_none(&target.kind));
     }
     Problem::object(format!(
         "{intro} the annotations {BACKUP_BLUEPRINT}: <blueprint>, {TARGET_PATHS}: {}, {VOLUME_MOUNTS}: {} \
