@@ -196,3 +196,19 @@ fn skipped_objects_are_never_reported() {
         assert!(calls.is_empty());
     }
 }
+
+#[test]
+fn a_namespace_no_rule_allows_is_told_so() {
+    let mut rules = required(false);
+    rules.blueprint_access =
+        settings(json!({"blueprintAccess": [{"blueprints": ["team-b-*"], "namespaces": ["team-b"]}]})).blueprint_access;
+    let (outcome, calls) = admit(&statefulset("prod-eu", json!({})), vec![], &rules);
+    assert_eq!(
+        message_of(&outcome),
+        rejection_lines(&[
+            COMPLY,
+            "- no blueprint may be used in namespace 'prod-eu' (blueprintAccess); ask the cluster administrator"
+        ])
+    );
+    assert!(calls.is_empty(), "no selector to evaluate: {calls:?}");
+}
