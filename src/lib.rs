@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod annotations;
+pub mod case_mapping;
 pub mod checks;
 pub mod civil_date;
 pub mod cron;

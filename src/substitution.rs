@@ -20,6 +20,7 @@ use std::fmt;
 use std::iter::Peekable;
 use std::str::Chars;
 
+use crate::case_mapping::{to_lower, to_upper};
 use serde_json::{Map, Value};
 
 pub type Variables = BTreeMap<String, String>;
@@ -903,20 +904,6 @@ impl Eval<'_, '_> {
 // ---------------------------------------------------------------------------------------------
 // String operators (drone funcs.go)
 // ---------------------------------------------------------------------------------------------
-
-/// Go's one-to-one case mapping: characters whose upper case is several characters (`ß`) stay.
-fn to_upper(c: char) -> char {
-    let mut upper = c.to_uppercase();
-    match (upper.next(), upper.next()) {
-        (Some(single), None) => single,
-        _ => c,
-    }
-}
-
-/// Only `İ` lowers to several characters; its first one is Go's mapping.
-fn to_lower(c: char) -> char {
-    c.to_lowercase().next().unwrap_or(c)
-}
 
 fn change_case(value: &str, case: Case) -> String {
     let mut chars = value.chars();
