@@ -3,10 +3,12 @@
 //! lookups an annotated Deployment costs this policy (its BackupBlueprint and its Secret), and
 //! write one annotation. The policy's own time is compared with these in the same run.
 
+#[cfg(not(feature = "lookups"))]
+use kubewarden_policy_sdk::accept_request;
 use kubewarden_policy_sdk::request::ValidationRequest;
 use kubewarden_policy_sdk::settings::Validatable;
 use kubewarden_policy_sdk::wapc_guest as guest;
-use kubewarden_policy_sdk::{accept_request, protocol_version_guest, validate_settings};
+use kubewarden_policy_sdk::{protocol_version_guest, validate_settings};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Default, Debug)]
@@ -53,7 +55,10 @@ mod lookups {
     pub fn validate(request: ValidationRequest<Settings>) -> guest::CallResult {
         let mut object = request.request.object;
         let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
-        let Some(name) = object["metadata"]["annotations"][BLUEPRINT].as_str().map(str::to_string) else {
+        let Some(name) = object["metadata"]["annotations"][BLUEPRINT]
+            .as_str()
+            .map(str::to_string)
+        else {
             return accept_request();
         };
         let blueprint: Value = get_resource(&GetResourceRequest {
@@ -64,7 +69,9 @@ mod lookups {
             disable_cache: false,
             field_masks: None,
         })?;
-        let secret = blueprint["spec"]["backend"]["storageSecretName"].as_str().unwrap_or_default();
+        let secret = blueprint["spec"]["backend"]["storageSecretName"]
+            .as_str()
+            .unwrap_or_default();
         let _: Value = get_resource(&GetResourceRequest {
             api_version: "v1".into(),
             kind: "Secret".into(),
