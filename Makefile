@@ -60,7 +60,7 @@ unit-tests:
 # Timings of one evaluation: the native core (benches/evaluate.rs), policy.wasm under
 # wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs), the hostile catalogue's time,
 # guest memory and lookups per case (e2e-tests/benches/hostile.rs: fails over 50 ms or 64 MiB),
-# then the real `kwctl bench` on policy.wasm and on the two floor policies, side by side
+# then the real `kwctl bench` on policy.wasm and on the three floor policies, side by side
 # (e2e-tests/benches/kwctl.rs; in a loopback-only namespace, lookups answered by the fake API
 # server).
 .PHONY: bench
@@ -70,14 +70,16 @@ bench: policy.wasm floors
 	cd e2e-tests && cargo bench --locked --bench hostile
 	cd e2e-tests && cargo bench --locked --bench kwctl --no-run --quiet
 	cd e2e-tests && FLOOR_ACCEPT=$(abspath $(FLOOR_ACCEPT)) FLOOR_LOOKUPS=$(abspath $(FLOOR_LOOKUPS)) \
-	  ./in-netns cargo bench --offline --locked --bench kwctl
+	  FLOOR_COLLISIONS=$(abspath $(FLOOR_COLLISIONS)) ./in-netns cargo bench --offline --locked --bench kwctl
 
-# The floor policies of `make bench` (benches/floors): decode and accept; decode, two lookups,
-# one annotation.
+# The floor policies of `make bench` (benches/floors): (1) decode and accept; (2) decode, two
+# lookups, one annotation; (3) decode, the four lookups of an annotated Deployment's CREATE
+# (two of them the collision check's, SPEC §6.9, which find nothing), one annotation.
 FLOORS_DIR := benches/floors
 FLOORS_WASM := $(FLOORS_DIR)/target/$(WASM_TARGET)/release/backup_blueprint_policy_floors.wasm
 FLOOR_ACCEPT := target/floors/floor-accept.wasm
 FLOOR_LOOKUPS := target/floors/floor-lookups.wasm
+FLOOR_COLLISIONS := target/floors/floor-collisions.wasm
 .PHONY: floors
 floors:
 	@mkdir -p target/floors
@@ -85,6 +87,8 @@ floors:
 	cp $(FLOORS_WASM) $(FLOOR_ACCEPT)
 	cd $(FLOORS_DIR) && cargo build --locked --release --target $(WASM_TARGET) --features lookups
 	cp $(FLOORS_WASM) $(FLOOR_LOOKUPS)
+	cd $(FLOORS_DIR) && cargo build --locked --release --target $(WASM_TARGET) --features collision-lookups
+	cp $(FLOORS_WASM) $(FLOOR_COLLISIONS)
 
 .PHONY: test
 test: fmt-check lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary

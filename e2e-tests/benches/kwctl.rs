@@ -1,14 +1,16 @@
-//! `make bench`, part 2: the real `kwctl bench` (Kubewarden 1.36) on this policy and on two
+//! `make bench`, part 2: the real `kwctl bench` (Kubewarden 1.36) on this policy and on three
 //! floor policies built from `benches/floors` — (1) decode and accept, (2) decode, the same
 //! two lookups an annotated Deployment costs (its BackupBlueprint and its Secret) and one
-//! annotation — in one run, for an object without the trigger and an annotated Deployment.
-//! Lookups go to the fake Kubernetes API of the policy-server tests, serving
-//! `examples/cluster.yaml`, as policy-server's kube client would ask a real one. Prints the
-//! mean `validate` time of each and the ratios to the floors.
+//! annotation, (3) the same with the two collision lookups the policy makes on a CREATE (SPEC
+//! §6.9: the Repository and the BackupConfiguration it would generate, not found, which
+//! policy-server does not cache) — in one run, for an object without the trigger and an
+//! annotated Deployment. Lookups go to the fake Kubernetes API of the policy-server tests,
+//! serving `examples/cluster.yaml`, as policy-server's kube client would ask a real one. Prints
+//! the mean `validate` time of each and the ratios to the floors.
 //!
 //! Needs kwctl on PATH and a loopback-only network namespace (the Makefile runs it through
-//! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT` and `FLOOR_LOOKUPS`
-//! name the floor modules (`make floors` builds them).
+//! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT`, `FLOOR_LOOKUPS` and
+//! `FLOOR_COLLISIONS` name the floor modules (`make floors` builds them).
 
 #[path = "../tests/policy_server/fake_api.rs"]
 #[allow(dead_code)]
@@ -41,20 +43,35 @@ fn main() {
     let root = repo_root();
     let work = tempfile::tempdir().expect("a scratch directory");
     let policy = annotate(&root.join("policy.wasm"), work.path(), "policy");
-    // (name, module, settings): the policy as deployed, the policy making only the two lookups
-    // the second floor makes (no collision lookups), and the floors.
+    // (name, module, settings, CREATE only): the policy as deployed, the policy making only
+    // the two lookups the second floor makes (no collision lookups), and the floors. The third
+    // makes the four lookups the policy makes on a CREATE, so it runs on the CREATE only (a
+    // re-applied target costs the policy no collision lookup; no trigger, no lookup).
     let annotated = [
-        ("policy", policy.clone(), "{}"),
-        ("policy, collisionCheck: skip", policy, r#"{"collisionCheck":"skip"}"#),
+        ("policy", policy.clone(), "{}", false),
+        (
+            "policy, collisionCheck: skip",
+            policy,
+            r#"{"collisionCheck":"skip"}"#,
+            false,
+        ),
         (
             "floor 1: decode, accept",
             annotate(&env_path("FLOOR_ACCEPT"), work.path(), "floor-1"),
             "{}",
+            false,
         ),
         (
             "floor 2: decode, 2 lookups, 1 annotation",
             annotate(&env_path("FLOOR_LOOKUPS"), work.path(), "floor-2"),
             "{}",
+            false,
+        ),
+        (
+            "floor 3: decode, 4 lookups (2 not found), 1 annotation",
+            annotate(&env_path("FLOOR_COLLISIONS"), work.path(), "floor-3"),
+            "{}",
+            true,
         ),
     ];
     let api = start_api(&root);
@@ -67,15 +84,21 @@ fn main() {
     ];
     println!("kwctl bench, mean validate time ({MEASUREMENT_SECONDS} s per case):");
     for (case, request) in &requests {
+        let create = *case == "annotated, CREATE";
         let mut times = Vec::new();
-        for (name, wasm, settings) in &annotated {
+        let mut asked = Vec::new();
+        for (name, wasm, settings, create_only) in &annotated {
+            if *create_only && !create {
+                continue;
+            }
             let before = api.request_count();
             let (micros, iterations) = bench(wasm, settings, request, &kubeconfig);
             let api_requests = api.request_count() - before;
             println!(
-                "  {case:<21} {name:<41} {micros:>8.1} µs  ({api_requests} API requests in {iterations} evaluations)"
+                "  {case:<21} {name:<55} {micros:>8.1} µs  ({api_requests} API requests in {iterations} evaluations)"
             );
             times.push(micros);
+            asked.push(objects_asked(&api.requests_since(before)));
         }
         println!(
             "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×, \
@@ -84,7 +107,33 @@ fn main() {
             times[0] / times[3],
             times[1] / times[3]
         );
+        if create {
+            println!(
+                "  {case:<22} policy / floor 3 (the policy's lookups, collision lookups included) = {:.2}×",
+                times[0] / times[4]
+            );
+            if asked[0] != asked[4] {
+                println!(
+                    "  {case:<22} note: floor 3 does not ask the API server for what the policy asks: \
+                     policy {:?}, floor 3 {:?}",
+                    asked[0], asked[4]
+                );
+            }
+        }
     }
+}
+
+/// The objects a run asked the API server for (`GET` paths of one object, discovery left
+/// out), each once.
+fn objects_asked(requests: &[String]) -> Vec<String> {
+    let mut objects: Vec<String> = requests
+        .iter()
+        .filter(|r| r.trim_start_matches("GET /").split('/').count() > 3)
+        .cloned()
+        .collect();
+    objects.sort();
+    objects.dedup();
+    objects
 }
 
 /// Why the bench cannot run here, if it cannot.
@@ -98,7 +147,7 @@ fn cannot_run() -> Option<String> {
     if !only_loopback {
         return Some("not in a loopback-only network namespace (run it with e2e-tests/in-netns)".into());
     }
-    for var in ["FLOOR_ACCEPT", "FLOOR_LOOKUPS"] {
+    for var in ["FLOOR_ACCEPT", "FLOOR_LOOKUPS", "FLOOR_COLLISIONS"] {
         if std::env::var_os(var).is_none() {
             return Some(format!("{var} is not set (make floors builds the floor policies)"));
         }

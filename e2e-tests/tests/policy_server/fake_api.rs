@@ -3,7 +3,10 @@
 //! `Status` for what it does not have — enough for policy-server's kube client. It counts the
 //! requests, and can be switched down, failing or slow to test policy-server's faults.
 //!
-//! Plain HTTP/1.1, one request per connection (`Connection: close`), a thread per connection.
+//! Plain HTTP/1.1 with keep-alive, as a real API server (and kube's connection pool) has it:
+//! a thread per connection serves its requests one after the other until the client closes it,
+//! or the server goes down or stops (then idle connections are closed within a few
+//! milliseconds, and a connection closes after the request it is answering).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -11,7 +14,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::metadata::ContextAwareResource;
@@ -102,7 +105,8 @@ impl FakeApiServer {
         self.state.lock().unwrap().contents = contents;
     }
 
-    /// Switches the behaviour; `Down` closes the listening socket (within a few milliseconds).
+    /// Switches the behaviour; `Down` closes the listening socket and the idle connections
+    /// (within a few milliseconds; a connection closes after the answer it is writing).
     pub fn set_mode(&self, mode: Mode) {
         self.state.lock().unwrap().mode = mode;
         wake(self.addr);
@@ -137,7 +141,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// Accepts connections, blocking in `accept` (a request is answered at once, as a real API
 /// server would); `wake` unblocks it when the mode or `stop` changes. While down, nothing
 /// listens and the mode is checked every few milliseconds.
-fn accept_loop(addr: SocketAddr, mut listener: Option<TcpListener>, state: &Arc<Mutex<State>>, stop: &AtomicBool) {
+fn accept_loop(addr: SocketAddr, mut listener: Option<TcpListener>, state: &Arc<Mutex<State>>, stop: &Arc<AtomicBool>) {
     while !stop.load(Ordering::SeqCst) {
         let down = state.lock().unwrap().mode == Mode::Down;
         if down {
@@ -147,9 +151,9 @@ fn accept_loop(addr: SocketAddr, mut listener: Option<TcpListener>, state: &Arc<
         }
         match listener.as_ref().map(TcpListener::accept) {
             Some(Ok((stream, _))) if !stop.load(Ordering::SeqCst) => {
-                let state = state.clone();
+                let (state, stop) = (state.clone(), stop.clone());
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &state);
+                    let _ = handle(stream, &state, &stop);
                 });
             }
             Some(Err(e)) => eprintln!("fake API server: accept: {e}"),
@@ -167,22 +171,114 @@ fn wake(addr: SocketAddr) {
     }
 }
 
-fn handle(mut stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
+/// How often a connection waiting for its next request checks whether the server went down
+/// or stops.
+const IDLE_CHECK: Duration = Duration::from_millis(10);
+/// How long a request may take to arrive once its first bytes have.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves the requests of one connection, one after the other, until the client closes it,
+/// asks to close it, or the server goes down or stops.
+fn handle(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
+    stream.set_read_timeout(Some(IDLE_CHECK))?;
+    // One write per answer: no small segments held back by Nagle's algorithm on a live connection.
+    stream.set_nodelay(true)?;
+    let closing = || stop.load(Ordering::SeqCst) || state.lock().unwrap().mode == Mode::Down;
+    // Bytes read beyond the request being answered: the start of the next one.
+    let mut pending = Vec::new();
+    while let Some(request) = read_request(&mut stream, &mut pending, &closing)? {
+        let keep_alive = request.keep_alive && !closing();
+        answer(&mut stream, state, &request, keep_alive)?;
+        if !keep_alive {
+            break;
         }
-        head.extend_from_slice(&buf[..n]);
     }
-    let head = String::from_utf8_lossy(&head);
-    let mut words = head.lines().next().unwrap_or_default().split_whitespace();
-    let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    Ok(())
+}
+
+/// A request's line, and whether its client will send another on the connection.
+struct Request {
+    method: String,
+    path: String,
+    keep_alive: bool,
+}
+
+/// Reads the next request (its head, and its body, which is discarded) from `stream` and the
+/// bytes already read, `pending`. `None` when the client closed the connection, or when it sent
+/// nothing while `closing` became true.
+fn read_request(
+    stream: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    closing: &dyn Fn() -> bool,
+) -> std::io::Result<Option<Request>> {
+    // When the first bytes of this request arrived: from then on it must arrive in time.
+    let mut started = (!pending.is_empty()).then(Instant::now);
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let (request, body_length) = parse_head(&String::from_utf8_lossy(&pending[..end]));
+            let length = end + 4 + body_length;
+            if pending.len() >= length {
+                pending.drain(..length);
+                return Ok(Some(request));
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                started.get_or_insert_with(Instant::now);
+                pending.extend_from_slice(&buf[..n]);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                match started {
+                    None if closing() => return Ok(None),
+                    Some(at) if at.elapsed() > REQUEST_TIMEOUT => return Err(e),
+                    _ => {}
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The request line and headers: the request, and the length of its body. A chunked body is
+/// not read: the connection is closed after the answer.
+fn parse_head(head: &str) -> (Request, usize) {
+    let mut lines = head.lines();
+    let mut words = lines.next().unwrap_or_default().split_whitespace();
+    let method = words.next().unwrap_or_default().to_string();
+    let target = words.next().unwrap_or_default();
+    let version = words.next().unwrap_or_default();
     let path = target.split('?').next().unwrap_or_default().to_string();
+    let mut keep_alive = version == "HTTP/1.1";
+    let mut body_length = 0;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim().to_ascii_lowercase();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "connection" if value.split(',').any(|v| v.trim() == "close") => keep_alive = false,
+            "connection" if value.split(',').any(|v| v.trim() == "keep-alive") => keep_alive = true,
+            "content-length" => body_length = value.parse().unwrap_or(0),
+            "transfer-encoding" => keep_alive = false,
+            _ => {}
+        }
+    }
+    (
+        Request {
+            method,
+            path,
+            keep_alive,
+        },
+        body_length,
+    )
+}
+
+/// Counts and answers one request, as the mode says.
+fn answer(stream: &mut TcpStream, state: &Mutex<State>, request: &Request, keep_alive: bool) -> std::io::Result<()> {
+    let (method, path) = (request.method.as_str(), request.path.as_str());
     let (mode, answer) = {
         let mut state = state.lock().unwrap();
         state.requests.push(format!("{method} {path}"));
@@ -192,7 +288,7 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 "InternalError",
                 "Internal error occurred: the fake API server fails on purpose",
             ),
-            (_, "GET") => route(&state.contents, &path),
+            (_, "GET") => route(&state.contents, path),
             _ => status(405, "MethodNotAllowed", "the fake API server only serves GET"),
         };
         (state.mode, answer)
@@ -202,12 +298,13 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     }
     let (code, body) = answer;
     let body = body.to_string();
-    write!(
-        stream,
-        "HTTP/1.1 {code} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    let response = format!(
+        "HTTP/1.1 {code} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n{body}",
         reason_phrase(code),
         body.len()
-    )?;
+    );
+    stream.write_all(response.as_bytes())?;
     stream.flush()
 }
 
