@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::annotations::{self, RESOLVED, Trigger};
 use crate::civil_date::{Clock, Date, SystemClock};
@@ -14,6 +12,7 @@ use crate::emission;
 use crate::evaluation::defaulting::{self, Defaulting};
 use crate::evaluation::required::{self, NotDefaulted};
 use crate::evaluation::{self, Context, Findings, Verdict};
+use crate::head;
 use crate::lookups::{Cluster, Lookups};
 use crate::opt_out::{self, OptOut};
 use crate::report::{self, Headline, Problem};
@@ -25,11 +24,12 @@ pub struct Admission<'a> {
     pub operation: &'a str,
     /// The request namespace, used when the object does not carry one yet.
     pub namespace: &'a str,
-    /// The object as JSON text: only its metadata is read unless it is an auto-backup target.
-    pub object: &'a str,
-    /// The stored object an UPDATE changes, as JSON text: the objects the policy emitted for
-    /// it need no collision lookup.
-    pub old_object: Option<&'a str>,
+    /// The object: only its type and metadata are read unless it is an auto-backup target; it
+    /// becomes the mutated object.
+    pub object: Value,
+    /// The stored object an UPDATE changes: the objects the policy emitted for it need no
+    /// collision lookup.
+    pub old_object: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,90 +55,55 @@ impl Outcome {
     }
 }
 
-/// The fields read before deciding whether the object is ours.
-/// The type of the object, read first: an object of another kind is never read further.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Head<'a> {
-    api_version: String,
-    kind: String,
-    #[serde(borrow)]
-    metadata: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct HeadMetadata {
-    name: String,
-    namespace: String,
-    uid: String,
-    resource_version: String,
-    annotations: Option<BTreeMap<String, String>>,
-    owner_references: Option<Vec<OwnerReference>>,
-    deletion_timestamp: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct OwnerReference {
-    api_version: String,
-    kind: String,
-}
-
 /// Evaluates `admission` on the day the system clock says.
-pub fn evaluate(admission: &Admission, settings: &Settings, cluster: &dyn Cluster) -> Outcome {
+pub fn evaluate(admission: Admission, settings: &Settings, cluster: &dyn Cluster) -> Outcome {
     evaluate_at(admission, settings, cluster, &SystemClock)
 }
 
 /// Evaluates `admission`; `clock` says which day it is (for opt-outs that end).
-pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Cluster, clock: &dyn Clock) -> Outcome {
-    if !matches!(admission.operation, "CREATE" | "UPDATE") {
+pub fn evaluate_at(admission: Admission, settings: &Settings, cluster: &dyn Cluster, clock: &dyn Clock) -> Outcome {
+    let Admission {
+        operation,
+        namespace: request_namespace,
+        object,
+        old_object,
+    } = admission;
+    if !matches!(operation, "CREATE" | "UPDATE") {
         return Outcome::accept();
     }
-    // JSON is read with `from_slice` throughout: one copy of serde_json's parser in policy.wasm.
-    let head: Head = match serde_json::from_slice(admission.object.as_bytes()) {
+    let head = match head::type_of(&object) {
         Ok(head) => head,
-        Err(e) => return reject_unreadable("the object", &e),
+        Err(message) => return reject_unreadable(message),
     };
-    let Some(family) = target::classify(&head.api_version, &head.kind) else {
+    let Some(family) = target::classify(head.api_version, head.kind) else {
         return Outcome::accept();
     };
-    let mut metadata: HeadMetadata = match head
-        .metadata
-        .map(|m| serde_json::from_slice(m.get().as_bytes()))
-        .transpose()
-    {
-        Ok(metadata) => metadata.unwrap_or_default(),
-        Err(e) => return reject_unreadable("the object's metadata", &e),
+    let mut metadata = match head::metadata(&object) {
+        Ok(metadata) => metadata,
+        Err(message) => return reject_unreadable(message),
     };
-    let owners = metadata.owner_references.as_deref().unwrap_or_default();
-    let owner_kinds: Vec<String> = owners.iter().map(|o| o.kind.clone()).collect();
+    let owner_kinds: Vec<String> = metadata.owners.iter().map(|o| o.kind.clone()).collect();
     // A Deployment's ReplicaSet carries its annotations; an object being deleted must be able
     // to lose its finalizers whatever became of its blueprint.
-    let being_deleted = metadata.deletion_timestamp.is_some();
-    if being_deleted || target::is_deployment_replicaset(&head.api_version, &head.kind, &owner_kinds) {
+    if metadata.being_deleted || target::is_deployment_replicaset(head.api_version, head.kind, &owner_kinds) {
         return Outcome::accept();
     }
     // The AppBinding of a KubeDB database: the database is the target the rules apply to.
-    let of_kubedb = family == Family::AppBinding && owners.iter().any(|o| target::is_kubedb(&o.api_version));
-    let annotations = metadata.annotations.take().unwrap_or_default();
+    let of_kubedb = family == Family::AppBinding && metadata.owners.iter().any(|o| target::is_kubedb(&o.api_version));
+    let annotations = std::mem::take(&mut metadata.annotations);
     let trigger = annotations::trigger(&annotations, family == Family::Workload);
-    let rules_apply = !of_kubedb && rules_name_kind(settings, &head.kind);
+    let rules_apply = !of_kubedb && rules_name_kind(settings, head.kind);
     if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) && !rules_apply {
         return Outcome::accept();
     }
-    let object: Value = match serde_json::from_slice(admission.object.as_bytes()) {
-        Ok(object) => object,
-        Err(e) => return reject_unreadable("the object", &e),
-    };
     let namespace = match metadata.namespace.is_empty() {
-        true => admission.namespace,
+        true => request_namespace,
         false => &metadata.namespace,
     };
     let target = Target::new(
         family,
-        &head.api_version,
-        &head.kind,
+        head.api_version,
+        head.kind,
         &metadata.name,
         namespace,
         Some(metadata.uid.as_str()),
@@ -148,14 +113,14 @@ pub fn evaluate_at(admission: &Admission, settings: &Settings, cluster: &dyn Clu
         target: &target,
         settings,
         lookups: Lookups::new(cluster),
-        old_object: admission.old_object.filter(|_| admission.operation == "UPDATE"),
+        old_object: old_object.as_ref().filter(|_| operation == "UPDATE"),
     };
     let admitted = Admitted {
         object,
         annotations,
         trigger,
         // The audit scanner sends stored objects as CREATE requests (SPEC §8.5).
-        stored: admission.operation == "CREATE" && !metadata.resource_version.is_empty(),
+        stored: operation == "CREATE" && !metadata.resource_version.is_empty(),
         rules_apply,
     };
     admitted.decide(&context, clock.today())
@@ -257,10 +222,9 @@ impl Admitted {
     }
 }
 
-fn reject_unreadable(what: &str, error: &serde_json::Error) -> Outcome {
+fn reject_unreadable(message: String) -> Outcome {
     Outcome {
-        // serde quotes a value of the wrong type whole.
-        decision: Decision::Reject(report::bounded(format!("{what} could not be read: {error}"))),
+        decision: Decision::Reject(report::bounded(message)),
         warnings: Vec::new(),
     }
 }

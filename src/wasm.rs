@@ -6,8 +6,7 @@ use std::rc::Rc;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::lookups::HostCluster;
 use crate::policy::{Admission, Decision, evaluate};
@@ -20,36 +19,16 @@ pub extern "C" fn wapc_init() {
     guest::register_function("protocol_version", kubewarden_policy_sdk::protocol_version_guest);
 }
 
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    request: Request<'a>,
-    #[serde(borrow)]
-    settings: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Request<'a> {
-    #[serde(default)]
-    operation: String,
-    #[serde(default)]
-    namespace: String,
-    #[serde(borrow)]
-    object: Option<&'a RawValue>,
-    #[serde(borrow, rename = "oldObject")]
-    old_object: Option<&'a RawValue>,
-}
-
 fn validate(payload: &[u8]) -> guest::CallResult {
     let response = match decode(payload) {
-        Ok((payload, settings)) => {
+        Ok((request, settings)) => {
             let admission = Admission {
-                operation: &payload.request.operation,
-                namespace: &payload.request.namespace,
-                object: payload.request.object.map_or("null", RawValue::get),
-                old_object: payload.request.old_object.map(RawValue::get),
+                operation: &request.operation,
+                namespace: &request.namespace,
+                object: request.object,
+                old_object: request.old_object,
             };
-            let outcome = evaluate(&admission, &settings, &HostCluster);
+            let outcome = evaluate(admission, &settings, &HostCluster);
             response(outcome.decision, outcome.warnings)
         }
         Err(message) => response(Decision::Reject(message), Vec::new()),
@@ -57,31 +36,54 @@ fn validate(payload: &[u8]) -> guest::CallResult {
     Ok(serde_json::to_vec(&response)?)
 }
 
-fn decode(payload: &[u8]) -> Result<(Payload<'_>, Rc<Settings>), String> {
-    let payload: Payload =
-        serde_json::from_slice(payload).map_err(|e| format!("the admission request could not be read: {e}"))?;
-    let settings_json = payload.settings.map_or("null", RawValue::get);
-    let settings = compiled_settings(settings_json)?;
-    Ok((payload, settings))
+/// The fields of the admission request the policy reads.
+struct Request {
+    operation: String,
+    namespace: String,
+    object: Value,
+    old_object: Option<Value>,
+}
+
+const UNREADABLE_REQUEST: &str = "the admission request could not be read";
+
+fn decode(payload: &[u8]) -> Result<(Request, Rc<Settings>), String> {
+    let mut payload: Value = serde_json::from_slice(payload).map_err(|e| format!("{UNREADABLE_REQUEST}: {e}"))?;
+    let settings = compiled_settings(payload.get_mut("settings").map(Value::take).unwrap_or_default())?;
+    let Some(Value::Object(request)) = payload.get_mut("request") else {
+        return Err(format!("{UNREADABLE_REQUEST}: request: expected a map"));
+    };
+    let mut text = |name: &str| match request.remove(name) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(format!("{UNREADABLE_REQUEST}: request.{name}: expected a string")),
+    };
+    let (operation, namespace) = (text("operation")?, text("namespace")?);
+    let request = Request {
+        operation,
+        namespace,
+        object: request.remove("object").unwrap_or_default(),
+        old_object: request.remove("oldObject").filter(|old| !old.is_null()),
+    };
+    Ok((request, settings))
 }
 
 thread_local! {
-    /// The last settings seen, as JSON text and compiled. policy-server sends the same
-    /// settings with every request of a policy; they are parsed and compiled once.
-    static LAST_SETTINGS: RefCell<Option<(String, Rc<Settings>)>> = const { RefCell::new(None) };
+    /// The last settings seen, as sent and compiled. policy-server sends the same settings with
+    /// every request of a policy; they are compiled once.
+    static LAST_SETTINGS: RefCell<Option<(Value, Rc<Settings>)>> = const { RefCell::new(None) };
 }
 
-fn compiled_settings(json: &str) -> Result<Rc<Settings>, String> {
+fn compiled_settings(sent: Value) -> Result<Rc<Settings>, String> {
     let cached = LAST_SETTINGS.with_borrow(|last| {
         last.as_ref()
-            .filter(|(text, _)| text == json)
+            .filter(|(last_sent, _)| *last_sent == sent)
             .map(|(_, settings)| Rc::clone(settings))
     });
     if let Some(settings) = cached {
         return Ok(settings);
     }
-    let settings = Rc::new(settings::parse(json.as_bytes())?);
-    LAST_SETTINGS.set(Some((json.to_string(), Rc::clone(&settings))));
+    let settings = Rc::new(settings::from_value(sent.clone())?);
+    LAST_SETTINGS.set(Some((sent, Rc::clone(&settings))));
     Ok(settings)
 }
 

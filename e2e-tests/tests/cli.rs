@@ -233,8 +233,7 @@ fn invalid_settings_fail_with_kwctls_message() {
     );
     assert_eq!(
         err,
-        "Error: Provided settings are not valid: invalid settings: unknown variant `maybe`, expected one of `reject`, \
-         `warn`, `skip`\n"
+        "Error: Provided settings are not valid: storageSecretCheck: expected reject, warn or skip, got 'maybe'\n"
     );
     let err = failed(&["--object", &object, "--settings-json", "{\"onLookupError\":"], 1);
     assert!(

@@ -359,7 +359,7 @@ fn invalid_settings_are_refused_like_kwctl() {
     let err = Scenario::new("invalid-settings").evaluate().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Provided settings are not valid: invalid settings: unknown variant `maybe`, expected one of `reject`, `warn`, `skip`"
+        "Provided settings are not valid: storageSecretCheck: expected reject, warn or skip, got 'maybe'"
     );
 }
 

@@ -81,8 +81,8 @@ impl Emitted {
 /// The objects the stored object of an UPDATE records as emitted for `ours`. The policy wrote
 /// that annotation itself (it replaces or removes it on every admission), so those objects
 /// were checked then: re-applying a target makes no collision lookup.
-fn emitted_before(old_object: Option<&str>, ours: &str) -> Vec<Emitted> {
-    let Some(old) = old_object.and_then(|text| serde_json::from_slice::<Value>(text.as_bytes()).ok()) else {
+fn emitted_before(old_object: Option<&Value>, ours: &str) -> Vec<Emitted> {
+    let Some(old) = old_object else {
         return Vec::new();
     };
     let recorded = old

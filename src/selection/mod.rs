@@ -3,7 +3,6 @@
 //! `defaultBlueprints`; pure data, no lookups.
 
 mod glob;
-mod json;
 mod labels;
 mod namespaces;
 mod selector;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::glob::Glob;
-use super::json::{child, expect_list, expect_str, item};
 use super::selector::LabelSelector;
+use crate::json_fields::{child, expect_list, expect_str, item};
 use crate::report::list;
 
 /// Which namespaces a rule applies to. With neither part it applies to every namespace.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::json::{child, expect_list, expect_map, expect_str, field, item, unknown_fields};
 use super::labels::{label_key_problem, label_value_problem};
+use crate::json_fields::{child, expect_list, expect_map, expect_str, field, item, unknown_fields};
 use crate::report::shorten;
 
 /// At most this many requirements, and values per requirement, are described.

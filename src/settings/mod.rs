@@ -2,13 +2,13 @@
 
 pub mod fields;
 
-use serde::{Deserialize, de};
 use serde_json::{Map, Value};
 
 use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
 use crate::guardrails::Guardrails;
-use crate::report::{Problem, bounded, settings_problems};
+use crate::json_fields::{alternatives, child, expect_list, expect_map, expect_str, field, item, kind, unknown_fields};
+use crate::report::{Problem, bounded, settings_problems, shorten};
 use crate::requirement::RequireBackup;
 
 pub const DEFAULT_VALUE_PATTERN: &str = "^[A-Za-z0-9._-]{1,63}$";
@@ -37,8 +37,7 @@ impl Default for Settings {
 }
 
 /// What to do when a check finds a problem that the administrator may downgrade.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Check {
     #[default]
     Reject,
@@ -49,8 +48,7 @@ pub enum Check {
 }
 
 /// What to do when a cluster lookup fails for another reason than "not found".
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnLookupError {
     #[default]
     Reject,
@@ -117,35 +115,63 @@ impl RawSettings {
         "guardrails",
     ];
 
-    /// What `#[derive(Deserialize)]` with `deny_unknown_fields` and `default` reads, with its
-    /// messages, without a second copy of serde's struct machinery for JSON values.
-    fn read(fields: Map<String, Value>) -> Result<RawSettings, serde_json::Error> {
+    /// The top-level settings, each problem with its field path; a field with a problem keeps
+    /// its default so that the rest can still be checked.
+    fn read(fields: Map<String, Value>, problems: &mut Vec<Problem>) -> RawSettings {
         let mut raw = RawSettings::default();
         for (name, value) in fields {
+            if value.is_null() {
+                continue;
+            }
+            let mut found = |result: Result<(), String>| {
+                if let Err(why) = result {
+                    problems.push(Problem::setting(name.as_str(), why));
+                }
+            };
             match name.as_str() {
-                "emitResolvedObjects" => raw.emit_resolved_objects = bool::deserialize(&value)?,
-                "storageSecretCheck" => raw.storage_secret_check = Check::deserialize(&value)?,
-                "collisionCheck" => raw.collision_check = Check::deserialize(&value)?,
-                "onLookupError" => raw.on_lookup_error = OnLookupError::deserialize(&value)?,
-                "customVariables" => raw.custom_variables = RawCustomVariables::deserialize(&value)?,
-                "blueprintAccess" => raw.blueprint_access = rules(value),
-                "requireBackup" => raw.require_backup = rules(value),
-                "defaultBlueprints" => raw.default_blueprints = rules(value),
-                "guardrails" => raw.guardrails = rules(value),
-                unknown => return Err(de::Error::unknown_field(unknown, Self::FIELDS)),
+                "emitResolvedObjects" => found(boolean(&value).map(|b| raw.emit_resolved_objects = b)),
+                "storageSecretCheck" => found(choice(&value, Check::CHOICES).map(|c| raw.storage_secret_check = c)),
+                "collisionCheck" => found(choice(&value, Check::CHOICES).map(|c| raw.collision_check = c)),
+                "onLookupError" => found(choice(&value, OnLookupError::CHOICES).map(|c| raw.on_lookup_error = c)),
+                "customVariables" => raw.custom_variables = RawCustomVariables::read(&value, problems),
+                "blueprintAccess" => raw.blueprint_access = Some(value),
+                "requireBackup" => raw.require_backup = Some(value),
+                "defaultBlueprints" => raw.default_blueprints = Some(value),
+                "guardrails" => raw.guardrails = Some(value),
+                _ => found(Err(format!("unknown field; expected {}", alternatives(Self::FIELDS)))),
             }
         }
-        Ok(raw)
+        raw
     }
 }
 
-/// A rule list as written, `null` being none (what serde reads into an `Option<Value>`).
-fn rules(value: Value) -> Option<Value> {
-    (!value.is_null()).then_some(value)
+impl Check {
+    const CHOICES: &[(&str, Check)] = &[("reject", Check::Reject), ("warn", Check::Warn), ("skip", Check::Skip)];
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+impl OnLookupError {
+    const CHOICES: &[(&str, OnLookupError)] = &[("reject", OnLookupError::Reject), ("accept", OnLookupError::Accept)];
+}
+
+fn boolean(value: &Value) -> Result<bool, String> {
+    value
+        .as_bool()
+        .ok_or_else(|| format!("expected true or false, got {}", kind(value)))
+}
+
+/// The choice `value` names, or the message listing the choices.
+fn choice<T: Copy>(value: &Value, choices: &[(&str, T)]) -> Result<T, String> {
+    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let got = match value {
+        Value::String(text) => match choices.iter().find(|(name, _)| name == text) {
+            Some((_, chosen)) => return Ok(*chosen),
+            None => format!("'{}'", shorten(text)),
+        },
+        other => kind(other).to_string(),
+    };
+    Err(format!("expected {}, got {got}", alternatives(&names)))
+}
+
 struct RawCustomVariables {
     allowed: Vec<String>,
     value_pattern: String,
@@ -160,6 +186,49 @@ impl Default for RawCustomVariables {
     }
 }
 
+impl RawCustomVariables {
+    const FIELDS: &[&str] = &["allowed", "valuePattern"];
+
+    /// `customVariables`, each problem with its field path; what is wrong keeps its default.
+    fn read(value: &Value, problems: &mut Vec<Problem>) -> RawCustomVariables {
+        let mut raw = RawCustomVariables::default();
+        const PATH: &str = "customVariables";
+        let fields = match expect_map(value, PATH, "a map with allowed and valuePattern") {
+            Ok(fields) => fields,
+            Err(why) => {
+                problems.push(Problem::object(why));
+                return raw;
+            }
+        };
+        problems.extend(
+            unknown_fields(fields, Self::FIELDS, PATH)
+                .into_iter()
+                .map(Problem::object),
+        );
+        if let Some(allowed) = field(fields, "allowed") {
+            let path = child(PATH, "allowed");
+            match expect_list(allowed, &path, "a list of variable names") {
+                Ok(names) => {
+                    for (i, name) in names.iter().enumerate() {
+                        match expect_str(name, &item(&path, i)) {
+                            Ok(name) => raw.allowed.push(name.to_string()),
+                            Err(why) => problems.push(Problem::object(why)),
+                        }
+                    }
+                }
+                Err(why) => problems.push(Problem::object(why)),
+            }
+        }
+        if let Some(pattern) = field(fields, "valuePattern") {
+            match expect_str(pattern, &child(PATH, "valuePattern")) {
+                Ok(pattern) => raw.value_pattern = pattern.to_string(),
+                Err(why) => problems.push(Problem::object(why)),
+            }
+        }
+        raw
+    }
+}
+
 /// Parses, validates and compiles the settings JSON. An empty payload or `null` means the
 /// defaults.
 pub fn parse(payload: &[u8]) -> Result<Settings, String> {
@@ -167,9 +236,15 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
         true => Value::Null,
         false => serde_json::from_slice(payload).map_err(|e| bounded(format!("{INVALID}: {e}")))?,
     };
+    from_value(value)
+}
+
+/// Validates and compiles settings already parsed; `null` means the defaults.
+pub fn from_value(value: Value) -> Result<Settings, String> {
+    let mut read_problems = Vec::new();
     let raw = match value {
         Value::Null => RawSettings::default(),
-        Value::Object(fields) => RawSettings::read(fields).map_err(|e| bounded(format!("{INVALID}: {e}")))?,
+        Value::Object(fields) => RawSettings::read(fields, &mut read_problems),
         other => {
             return Err(format!(
                 "{INVALID}: expected a map of setting names to values, got {}",
@@ -177,7 +252,14 @@ pub fn parse(payload: &[u8]) -> Result<Settings, String> {
             ));
         }
     };
-    Settings::compile(raw).map_err(|problems| settings_problems(&problems))
+    match Settings::compile(raw) {
+        Ok(settings) if read_problems.is_empty() => Ok(settings),
+        Ok(_) => Err(settings_problems(&read_problems)),
+        Err(problems) => {
+            read_problems.extend(problems);
+            Err(settings_problems(&read_problems))
+        }
+    }
 }
 
 impl Settings {
@@ -306,99 +388,18 @@ mod tests {
         assert!(!s.blueprint_access.is_empty());
     }
 
-    /// The manual reader of the top-level settings says what serde's derive said.
+    /// `null` is an absent field, as in Kubernetes' decoder: the default.
     #[test]
-    fn read_matches_the_derive() {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-        #[allow(dead_code)]
-        struct Derived {
-            emit_resolved_objects: bool,
-            storage_secret_check: Check,
-            collision_check: Check,
-            on_lookup_error: OnLookupError,
-            custom_variables: RawCustomVariables,
-            blueprint_access: Option<Value>,
-            require_backup: Option<Value>,
-            default_blueprints: Option<Value>,
-            guardrails: Option<Value>,
-        }
-        impl Default for Derived {
-            fn default() -> Self {
-                let raw = RawSettings::default();
-                Derived {
-                    emit_resolved_objects: raw.emit_resolved_objects,
-                    storage_secret_check: raw.storage_secret_check,
-                    collision_check: raw.collision_check,
-                    on_lookup_error: raw.on_lookup_error,
-                    custom_variables: raw.custom_variables,
-                    blueprint_access: None,
-                    require_backup: None,
-                    default_blueprints: None,
-                    guardrails: None,
-                }
-            }
-        }
-        let payloads = [
-            r#"{}"#,
-            r#"{"emitResolvedObjects":false,"storageSecretCheck":"warn","collisionCheck":"skip","onLookupError":"accept"}"#,
-            r#"{"emitResolvedObjects":null}"#,
-            r#"{"emitResolvedObjects":1.5}"#,
-            r#"{"emitResolvedObjects":-3}"#,
-            r#"{"emitResolvedObjects":[true]}"#,
-            r#"{"emitResolvedObjects":{"a":1}}"#,
-            r#"{"storageSecretCheck":null}"#,
-            r#"{"storageSecretCheck":7}"#,
-            r#"{"storageSecretCheck":{"warn":null}}"#,
-            r#"{"storageSecretCheck":{"warn":1}}"#,
-            r#"{"storageSecretCheck":{"maybe":null}}"#,
-            r#"{"storageSecretCheck":["warn"]}"#,
-            r#"{"onLookupError":"Accept"}"#,
-            r#"{"customVariables":null}"#,
-            r#"{"customVariables":"x"}"#,
-            r#"{"customVariables":[]}"#,
-            r#"{"customVariables":[["A"]]}"#,
-            r#"{"customVariables":[["A"],"^a$"]}"#,
-            r#"{"customVariables":[["A"],"^a$",1]}"#,
-            r#"{"customVariables":{"allowed":"A"}}"#,
-            r#"{"customVariables":{"allowed":[1]}}"#,
-            r#"{"customVariables":{"valuePattern":null}}"#,
-            r#"{"customVariables":{"other":1}}"#,
-            r#"{"blueprintAccess":null,"requireBackup":null,"defaultBlueprints":null,"guardrails":null}"#,
-            r#"{"blueprintAccess":1,"requireBackup":"x","defaultBlueprints":{},"guardrails":[]}"#,
-            r#"{"zzz":1,"blueprintAccess":2}"#,
-            r#"{"aaa":1,"emitResolvedObjects":"yes"}"#,
-            r#"{"collisionCheck":"no","emitResolvedObjects":"yes"}"#,
-        ];
-        for payload in payloads {
-            let Value::Object(fields) = serde_json::from_str(payload).unwrap() else {
-                unreachable!()
-            };
-            let derived = serde_json::from_value::<Derived>(Value::Object(fields.clone()));
-            let read = RawSettings::read(fields);
-            match (derived, read) {
-                (Ok(derived), Ok(read)) => {
-                    assert_eq!(derived.emit_resolved_objects, read.emit_resolved_objects, "{payload}");
-                    assert_eq!(derived.storage_secret_check, read.storage_secret_check, "{payload}");
-                    assert_eq!(derived.collision_check, read.collision_check, "{payload}");
-                    assert_eq!(derived.on_lookup_error, read.on_lookup_error, "{payload}");
-                    assert_eq!(
-                        derived.custom_variables.allowed, read.custom_variables.allowed,
-                        "{payload}"
-                    );
-                    assert_eq!(
-                        derived.custom_variables.value_pattern, read.custom_variables.value_pattern,
-                        "{payload}"
-                    );
-                    assert_eq!(derived.blueprint_access, read.blueprint_access, "{payload}");
-                    assert_eq!(derived.require_backup, read.require_backup, "{payload}");
-                    assert_eq!(derived.default_blueprints, read.default_blueprints, "{payload}");
-                    assert_eq!(derived.guardrails, read.guardrails, "{payload}");
-                }
-                (Err(derived), Err(read)) => assert_eq!(derived.to_string(), read.to_string(), "{payload}"),
-                (derived, read) => panic!("{payload}: {:?} / {:?}", derived.err(), read.err()),
-            }
-        }
+    fn null_fields_are_defaults() {
+        let s = parse(
+            br#"{"emitResolvedObjects":null,"storageSecretCheck":null,"customVariables":{"allowed":null,"valuePattern":null},
+                 "blueprintAccess":null,"requireBackup":null,"defaultBlueprints":null,"guardrails":null}"#,
+        )
+        .unwrap();
+        assert!(s.emit_resolved_objects);
+        assert_eq!(s.storage_secret_check, Check::Reject);
+        assert_eq!(s.custom_variables.value_pattern, DEFAULT_VALUE_PATTERN);
+        assert!(s.blueprint_access.is_empty() && s.require_backup.is_none());
     }
 
     #[test]
@@ -406,23 +407,23 @@ mod tests {
         let cases = [
             (
                 r#"{"storageSecretCheck":"maybe"}"#,
-                "invalid settings: unknown variant `maybe`, expected one of `reject`, `warn`, `skip`",
+                "storageSecretCheck: expected reject, warn or skip, got 'maybe'",
             ),
             (
                 r#"{"collisionCheck":"ignore"}"#,
-                "invalid settings: unknown variant `ignore`, expected one of `reject`, `warn`, `skip`",
+                "collisionCheck: expected reject, warn or skip, got 'ignore'",
             ),
             (
                 r#"{"onLookupError":"ignore"}"#,
-                "invalid settings: unknown variant `ignore`, expected `reject` or `accept`",
+                "onLookupError: expected reject or accept, got 'ignore'",
             ),
             (
                 r#"{"emitResolvedObjects":"yes"}"#,
-                "invalid settings: invalid type: string \"yes\", expected a boolean",
+                "emitResolvedObjects: expected true or false, got a string",
             ),
             (
                 r#"{"emitResolvedObject":true}"#,
-                "invalid settings: unknown field `emitResolvedObject`, expected one of `emitResolvedObjects`, `storageSecretCheck`, `collisionCheck`, `onLookupError`, `customVariables`, `blueprintAccess`, `requireBackup`, `defaultBlueprints`, `guardrails`",
+                "emitResolvedObject: unknown field; expected emitResolvedObjects, storageSecretCheck, collisionCheck, onLookupError, customVariables, blueprintAccess, requireBackup, defaultBlueprints or guardrails",
             ),
             (
                 r#"{"customVariables":{"allowed":["TARGET_NAME"]}}"#,
@@ -435,6 +436,22 @@ mod tests {
             (
                 r#"{"customVariables":{"valuePattern":"(["}}"#,
                 "customVariables.valuePattern: '([' is not a valid regular expression: ",
+            ),
+            (
+                r#"{"customVariables":"x"}"#,
+                "customVariables: expected a map with allowed and valuePattern, got a string",
+            ),
+            (
+                r#"{"customVariables":{"allowed":"A","other":1}}"#,
+                "customVariables.other: unknown field; expected allowed or valuePattern; customVariables.allowed: expected a list of variable names, got a string",
+            ),
+            (
+                r#"{"customVariables":{"allowed":[1],"valuePattern":2}}"#,
+                "customVariables.allowed[0]: expected a string, got a number; customVariables.valuePattern: expected a string, got a number",
+            ),
+            (
+                r#"{"storageSecretCheck":7,"collisionCheck":null,"zzz":1,"guardrails":[]}"#,
+                "storageSecretCheck: expected reject, warn or skip, got a number; zzz: unknown field; expected",
             ),
             (
                 "[1]",

@@ -45,8 +45,6 @@ fn admit_change(
     cluster: MemoryCluster,
     settings: &Settings,
 ) -> (Outcome, Vec<String>) {
-    let text = object.to_string();
-    let old_text = old.map(Value::to_string);
     let namespace = object
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -54,11 +52,11 @@ fn admit_change(
     let admission = Admission {
         operation,
         namespace,
-        object: &text,
-        old_object: old_text.as_deref(),
+        object: object.clone(),
+        old_object: old.cloned(),
     };
     let clock = FixedClock(Date::parse(TODAY).unwrap());
-    let outcome = evaluate_at(&admission, settings, &cluster, &clock);
+    let outcome = evaluate_at(admission, settings, &cluster, &clock);
     let calls = cluster.calls.borrow().clone();
     (outcome, calls)
 }

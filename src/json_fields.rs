@@ -1,11 +1,12 @@
-//! Walking settings JSON by hand: field paths, type names and unknown fields for messages.
+//! Walking JSON by hand (settings, an object's metadata): field paths, type names and unknown
+//! fields for messages.
 
 use serde_json::{Map, Value};
 
 use crate::report::shorten;
 
 /// `path.field`, or `field` alone when `path` is the top level.
-pub(super) fn child(path: &str, field: &str) -> String {
+pub(crate) fn child(path: &str, field: &str) -> String {
     match path.is_empty() {
         true => field.to_string(),
         false => format!("{path}.{field}"),
@@ -13,27 +14,27 @@ pub(super) fn child(path: &str, field: &str) -> String {
 }
 
 /// `path[index]`.
-pub(super) fn item(path: &str, index: usize) -> String {
+pub(crate) fn item(path: &str, index: usize) -> String {
     format!("{path}[{index}]")
 }
 
 /// The field `name` of `map`; `null` counts as absent, as in Kubernetes' decoder.
-pub(super) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub(crate) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     map.get(name).filter(|value| !value.is_null())
 }
 
 /// `{path}: expected {expected}, got a string` (or a number, a list, …).
-pub(super) fn wrong_type(path: &str, expected: &str, value: &Value) -> String {
+pub(crate) fn wrong_type(path: &str, expected: &str, value: &Value) -> String {
     format!("{path}: expected {expected}, got {}", kind(value))
 }
 
 /// The string `value`, or the message saying it is not one.
-pub(super) fn expect_str<'a>(value: &'a Value, path: &str) -> Result<&'a str, String> {
+pub(crate) fn expect_str<'a>(value: &'a Value, path: &str) -> Result<&'a str, String> {
     value.as_str().ok_or_else(|| wrong_type(path, "a string", value))
 }
 
 /// The list `value`, or the message saying it is not one.
-pub(super) fn expect_list<'a>(value: &'a Value, path: &str, expected: &str) -> Result<&'a [Value], String> {
+pub(crate) fn expect_list<'a>(value: &'a Value, path: &str, expected: &str) -> Result<&'a [Value], String> {
     match value {
         Value::Array(items) => Ok(items),
         other => Err(wrong_type(path, expected, other)),
@@ -41,7 +42,7 @@ pub(super) fn expect_list<'a>(value: &'a Value, path: &str, expected: &str) -> R
 }
 
 /// The map `value`, or the message saying it is not one.
-pub(super) fn expect_map<'a>(value: &'a Value, path: &str, expected: &str) -> Result<&'a Map<String, Value>, String> {
+pub(crate) fn expect_map<'a>(value: &'a Value, path: &str, expected: &str) -> Result<&'a Map<String, Value>, String> {
     match value {
         Value::Object(map) => Ok(map),
         other => Err(wrong_type(path, expected, other)),
@@ -49,7 +50,7 @@ pub(super) fn expect_map<'a>(value: &'a Value, path: &str, expected: &str) -> Re
 }
 
 /// One message per field of `map` not in `known`: `{path}.{field}: unknown field; expected a, b or c`.
-pub(super) fn unknown_fields(map: &Map<String, Value>, known: &[&str], path: &str) -> Vec<String> {
+pub(crate) fn unknown_fields(map: &Map<String, Value>, known: &[&str], path: &str) -> Vec<String> {
     map.keys()
         .filter(|name| !known.contains(&name.as_str()))
         .map(|name| {
@@ -63,7 +64,7 @@ pub(super) fn unknown_fields(map: &Map<String, Value>, known: &[&str], path: &st
 }
 
 /// `a`, `a or b`, `a, b or c`.
-fn alternatives(words: &[&str]) -> String {
+pub(crate) fn alternatives(words: &[&str]) -> String {
     match words.split_last() {
         Some((last, [])) => last.to_string(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
@@ -72,7 +73,7 @@ fn alternatives(words: &[&str]) -> String {
 }
 
 /// What kind of JSON value `value` is, as messages say it.
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
