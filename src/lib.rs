@@ -22,6 +22,7 @@ pub mod naming;
 pub mod objects;
 pub mod opt_out;
 pub mod policy;
+pub mod regex;
 pub mod report;
 pub mod requirement;
 pub mod schedule;

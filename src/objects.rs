@@ -1,7 +1,5 @@
 //! The Repository and BackupConfiguration generated for a target (SPEC §5.4).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::annotations::{BackupAnnotations, OWNER, TARGET};
@@ -183,21 +181,23 @@ fn task(blueprint_task: Option<&Value>, params: &[(String, String)]) -> Value {
         Some(Value::Array(list)) => list,
         _ => Vec::new(),
     };
-    // The first blueprint param of each name, found once: thousands of annotation params
-    // against thousands of blueprint params would otherwise be quadratic.
-    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, param) in list.iter().enumerate() {
-        if let Some(name) = param.get("name").and_then(Value::as_str) {
-            by_name.entry(name.to_string()).or_insert(i);
+    // The first blueprint param of each name takes the annotation's value; the annotation
+    // params are in key order, so each name is found by binary search (a blueprint may hold
+    // thousands of params).
+    let mut taken = vec![false; params.len()];
+    for param in &mut list {
+        let Some(name) = param.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Ok(i) = params.binary_search_by(|(key, _)| key.as_str().cmp(name))
+            && !taken[i]
+        {
+            taken[i] = true;
+            *param = json!({ "name": name, "value": params[i].1 });
         }
     }
-    for (name, value) in params {
-        let param = json!({ "name": name, "value": value });
-        match by_name.get(name) {
-            Some(&i) => list[i] = param,
-            None => list.push(param),
-        }
-    }
+    let untaken = params.iter().zip(&taken).filter(|(_, taken)| !**taken);
+    list.extend(untaken.map(|((name, value), _)| json!({ "name": name, "value": value })));
     task.insert("params".into(), Value::Array(list));
     Value::Object(task)
 }

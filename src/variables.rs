@@ -1,7 +1,7 @@
 //! The variables a blueprint may use: Stash's built-in `TARGET_*` (SPEC §5.1) and the custom
 //! ones a target defines with `vars.autobackup.kubewarden.io/<NAME>` (SPEC §5.2).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::annotations::VARS_PREFIX;
 use crate::report::{Problem, list, shorten};
@@ -62,14 +62,12 @@ pub fn builtin(target: &Target) -> Variables {
 pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) -> (Variables, Vec<Problem>) {
     let mut vars = Variables::new();
     let mut problems = Vec::new();
-    // Thousands of variables against thousands of allowed names: one sorted set, one list.
-    let allowed: BTreeSet<&str> = settings.allowed.iter().map(String::as_str).collect();
     let allowed_list = allowed_list(settings);
     for (name, value) in defined {
         let key = format!("{VARS_PREFIX}{name}");
         if let Some(why) = variable_name_problem(name) {
             problems.push(Problem::annotation(key, format!("'{}' {why}", shorten(name))));
-        } else if !allowed.contains(name.as_str()) {
+        } else if !settings.allowed.contains_key(name) {
             problems.push(Problem::annotation(
                 key,
                 format!(
@@ -96,7 +94,7 @@ pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) ->
 fn allowed_list(settings: &CustomVariables) -> String {
     match settings.allowed.is_empty() {
         true => "no custom variable is allowed; ask the administrator to add it to customVariables.allowed".into(),
-        false => format!("allowed: {}", list(&settings.allowed)),
+        false => format!("allowed: {}", list(&settings.allowed.keys().collect::<Vec<_>>())),
     }
 }
 
@@ -176,7 +174,7 @@ mod tests {
     #[test]
     fn custom_variables_follow_the_settings() {
         let settings = CustomVariables {
-            allowed: vec!["TEAM".into()],
+            allowed: [("TEAM".to_string(), String::new())].into(),
             ..CustomVariables::default()
         };
         let defined: BTreeMap<String, String> = [
@@ -206,7 +204,7 @@ mod tests {
     #[test]
     fn custom_values_must_match_the_pattern() {
         let settings = CustomVariables {
-            allowed: vec!["TEAM".into()],
+            allowed: [("TEAM".to_string(), String::new())].into(),
             ..CustomVariables::default()
         };
         let defined = BTreeMap::from([("TEAM".to_string(), "../other".to_string())]);

@@ -301,7 +301,7 @@ fn custom_variables_resolve_when_allowed() {
     );
     let settings = Settings {
         custom_variables: CustomVariables {
-            allowed: vec!["TEAM".into()],
+            allowed: [("TEAM".to_string(), String::new())].into(),
             ..CustomVariables::default()
         },
         ..Settings::default()

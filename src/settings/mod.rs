@@ -60,11 +60,11 @@ pub enum OnLookupError {
 #[derive(Debug, Clone)]
 pub struct CustomVariables {
     /// Names a target may define with `vars.autobackup.kubewarden.io/<NAME>`.
-    pub allowed: Vec<String>,
+    pub allowed: AllowedNames,
     /// The text of `value_regex`, for messages.
     pub value_pattern: String,
     /// Every value must match it.
-    pub value_regex: regex_lite::Regex,
+    pub value_regex: crate::regex::Regex,
 }
 
 impl Default for CustomVariables {
@@ -72,6 +72,10 @@ impl Default for CustomVariables {
         Settings::default().custom_variables
     }
 }
+
+/// A set of names, in name order, as a map to empty strings: the B-tree type variables use
+/// already, so that policy.wasm carries no second copy of the B-tree code for a set.
+pub type AllowedNames = std::collections::BTreeMap<String, String>;
 
 /// The settings JSON as written; rules are kept as JSON and parsed with their field paths.
 struct RawSettings {
@@ -309,7 +313,7 @@ fn keep<T>(parsed: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Opti
 }
 
 fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>) -> Option<CustomVariables> {
-    let mut seen = std::collections::BTreeSet::new();
+    let mut allowed = AllowedNames::new();
     for (index, name) in raw.allowed.iter().enumerate() {
         let path = format!("customVariables.allowed[{index}]");
         if let Some(why) = variable_name_problem(name) {
@@ -317,14 +321,14 @@ fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>
                 path,
                 format!("'{}' {why}", crate::report::shorten(name)),
             ));
-        } else if !seen.insert(name.as_str()) {
+        } else if allowed.insert(name.clone(), String::new()).is_some() {
             let name = crate::report::shorten(name);
             problems.push(Problem::setting(path, format!("'{name}' is listed twice")));
         }
     }
-    match regex_lite::Regex::new(&raw.value_pattern) {
+    match crate::regex::Regex::new(&raw.value_pattern) {
         Ok(value_regex) => Some(CustomVariables {
-            allowed: raw.allowed,
+            allowed,
             value_pattern: raw.value_pattern,
             value_regex,
         }),
@@ -383,7 +387,7 @@ mod tests {
         assert_eq!(s.storage_secret_check, Check::Warn);
         assert_eq!(s.collision_check, Check::Skip);
         assert_eq!(s.on_lookup_error, OnLookupError::Accept);
-        assert_eq!(s.custom_variables.allowed, ["TEAM", "TIER"]);
+        assert!(s.custom_variables.allowed.keys().eq(["TEAM", "TIER"]));
         assert!(s.custom_variables.value_regex.is_match("abc"));
         assert!(!s.blueprint_access.is_empty());
     }
