@@ -36,16 +36,27 @@ pub(super) struct Class {
 }
 
 impl Class {
-    fn new(mut ranges: Vec<(u32, u32)>) -> Class {
-        ranges.sort_unstable();
-        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+    fn new(ranges: Vec<(u32, u32)>) -> Class {
+        let mut class = Class { ranges: Vec::new() };
         for (first, last) in ranges {
-            match merged.last_mut() {
-                Some(previous) if first <= previous.1.saturating_add(1) => previous.1 = previous.1.max(last),
-                _ => merged.push((first, last)),
-            }
+            class.add(first, last);
         }
-        Class { ranges: merged }
+        class
+    }
+
+    /// Adds `first..=last`, keeping the ranges sorted and merged (a class holds few ranges:
+    /// inserting in place needs no sort code in policy.wasm).
+    fn add(&mut self, mut first: u32, mut last: u32) {
+        let ranges = &mut self.ranges;
+        // The ranges that overlap or touch the new one are merged into it.
+        let start = ranges.partition_point(|&(_, end)| end.saturating_add(1) < first);
+        let mut end = start;
+        while end < ranges.len() && ranges[end].0 <= last.saturating_add(1) {
+            first = first.min(ranges[end].0);
+            last = last.max(ranges[end].1);
+            end += 1;
+        }
+        ranges.splice(start..end, [(first, last)]);
     }
 
     fn one(c: char) -> Class {
