@@ -24,6 +24,7 @@ pub mod opt_out;
 pub mod policy;
 pub mod regex;
 pub mod report;
+pub mod request;
 pub mod requirement;
 pub mod schedule;
 pub mod selection;

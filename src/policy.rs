@@ -47,7 +47,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn accept() -> Outcome {
+    pub fn accept() -> Outcome {
         Outcome {
             decision: Decision::Accept,
             warnings: Vec::new(),
@@ -60,6 +60,61 @@ pub fn evaluate(admission: Admission, settings: &Settings, cluster: &dyn Cluster
     evaluate_at(admission, settings, cluster, &SystemClock)
 }
 
+/// Whether the policy looks further than the type and metadata of `object` (all it needs of
+/// it to say so): false when the object is accepted as it is, whatever the rest of it holds.
+pub fn concerns(operation: &str, object: &Value, settings: &Settings) -> bool {
+    !matches!(screen(operation, object, settings), Screened::Accept)
+}
+
+/// The verdict on an object from its type and metadata.
+enum Screened {
+    Accept,
+    Reject(Outcome),
+    /// A target, or an object the rules may require or default.
+    Evaluate {
+        family: Family,
+        metadata: head::Metadata,
+        trigger: Trigger,
+        rules_apply: bool,
+    },
+}
+
+fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened {
+    if !matches!(operation, "CREATE" | "UPDATE") {
+        return Screened::Accept;
+    }
+    let head = match head::type_of(object) {
+        Ok(head) => head,
+        Err(message) => return Screened::Reject(reject_unreadable(message)),
+    };
+    let Some(family) = target::classify(head.api_version, head.kind) else {
+        return Screened::Accept;
+    };
+    let metadata = match head::metadata(object) {
+        Ok(metadata) => metadata,
+        Err(message) => return Screened::Reject(reject_unreadable(message)),
+    };
+    let owner_kinds: Vec<String> = metadata.owners.iter().map(|o| o.kind.clone()).collect();
+    // A Deployment's ReplicaSet carries its annotations; an object being deleted must be able
+    // to lose its finalizers whatever became of its blueprint.
+    if metadata.being_deleted || target::is_deployment_replicaset(head.api_version, head.kind, &owner_kinds) {
+        return Screened::Accept;
+    }
+    // The AppBinding of a KubeDB database: the database is the target the rules apply to.
+    let of_kubedb = family == Family::AppBinding && metadata.owners.iter().any(|o| target::is_kubedb(&o.api_version));
+    let trigger = annotations::trigger(&metadata.annotations, family == Family::Workload);
+    let rules_apply = !of_kubedb && rules_name_kind(settings, head.kind);
+    if trigger == Trigger::Absent && !metadata.annotations.contains_key(RESOLVED) && !rules_apply {
+        return Screened::Accept;
+    }
+    Screened::Evaluate {
+        family,
+        metadata,
+        trigger,
+        rules_apply,
+    }
+}
+
 /// Evaluates `admission`; `clock` says which day it is (for opt-outs that end).
 pub fn evaluate_at(admission: Admission, settings: &Settings, cluster: &dyn Cluster, clock: &dyn Clock) -> Outcome {
     let Admission {
@@ -68,34 +123,21 @@ pub fn evaluate_at(admission: Admission, settings: &Settings, cluster: &dyn Clus
         object,
         old_object,
     } = admission;
-    if !matches!(operation, "CREATE" | "UPDATE") {
-        return Outcome::accept();
-    }
+    let (family, mut metadata, trigger, rules_apply) = match screen(operation, &object, settings) {
+        Screened::Accept => return Outcome::accept(),
+        Screened::Reject(outcome) => return outcome,
+        Screened::Evaluate {
+            family,
+            metadata,
+            trigger,
+            rules_apply,
+        } => (family, metadata, trigger, rules_apply),
+    };
+    let annotations = std::mem::take(&mut metadata.annotations);
     let head = match head::type_of(&object) {
         Ok(head) => head,
         Err(message) => return reject_unreadable(message),
     };
-    let Some(family) = target::classify(head.api_version, head.kind) else {
-        return Outcome::accept();
-    };
-    let mut metadata = match head::metadata(&object) {
-        Ok(metadata) => metadata,
-        Err(message) => return reject_unreadable(message),
-    };
-    let owner_kinds: Vec<String> = metadata.owners.iter().map(|o| o.kind.clone()).collect();
-    // A Deployment's ReplicaSet carries its annotations; an object being deleted must be able
-    // to lose its finalizers whatever became of its blueprint.
-    if metadata.being_deleted || target::is_deployment_replicaset(head.api_version, head.kind, &owner_kinds) {
-        return Outcome::accept();
-    }
-    // The AppBinding of a KubeDB database: the database is the target the rules apply to.
-    let of_kubedb = family == Family::AppBinding && metadata.owners.iter().any(|o| target::is_kubedb(&o.api_version));
-    let annotations = std::mem::take(&mut metadata.annotations);
-    let trigger = annotations::trigger(&annotations, family == Family::Workload);
-    let rules_apply = !of_kubedb && rules_name_kind(settings, head.kind);
-    if trigger == Trigger::Absent && !annotations.contains_key(RESOLVED) && !rules_apply {
-        return Outcome::accept();
-    }
     let namespace = match metadata.namespace.is_empty() {
         true => request_namespace,
         false => &metadata.namespace,

@@ -9,7 +9,8 @@ use kubewarden_policy_sdk::wapc_guest as guest;
 use serde_json::Value;
 
 use crate::lookups::HostCluster;
-use crate::policy::{Admission, Decision, evaluate};
+use crate::policy::{self, Admission, Decision, Outcome, evaluate};
+use crate::request;
 use crate::settings::{self, Settings};
 
 #[unsafe(no_mangle)]
@@ -20,51 +21,31 @@ pub extern "C" fn wapc_init() {
 }
 
 fn validate(payload: &[u8]) -> guest::CallResult {
-    let response = match decode(payload) {
-        Ok((request, settings)) => {
-            let admission = Admission {
-                operation: &request.operation,
-                namespace: &request.namespace,
-                object: request.object,
-                old_object: request.old_object,
-            };
-            let outcome = evaluate(admission, &settings, &HostCluster);
-            response(outcome.decision, outcome.warnings)
+    let (decision, warnings) = match decide(payload) {
+        Ok(outcome) => (outcome.decision, outcome.warnings),
+        Err(message) => (Decision::Reject(message), Vec::new()),
+    };
+    Ok(serde_json::to_vec(&response(decision, warnings))?)
+}
+
+/// An object that does not concern the policy is accepted from the first, partial read of the
+/// request; any other is read whole and evaluated.
+fn decide(payload: &[u8]) -> Result<Outcome, String> {
+    if let Some(skeleton) = request::skeleton(payload) {
+        let settings = compiled_settings(skeleton.settings)?;
+        if !policy::concerns(&skeleton.operation, &skeleton.object_head, &settings) {
+            return Ok(Outcome::accept());
         }
-        Err(message) => response(Decision::Reject(message), Vec::new()),
+    }
+    let request = request::read(payload)?;
+    let settings = compiled_settings(request.settings)?;
+    let admission = Admission {
+        operation: &request.operation,
+        namespace: &request.namespace,
+        object: request.object,
+        old_object: request.old_object,
     };
-    Ok(serde_json::to_vec(&response)?)
-}
-
-/// The fields of the admission request the policy reads.
-struct Request {
-    operation: String,
-    namespace: String,
-    object: Value,
-    old_object: Option<Value>,
-}
-
-const UNREADABLE_REQUEST: &str = "the admission request could not be read";
-
-fn decode(payload: &[u8]) -> Result<(Request, Rc<Settings>), String> {
-    let mut payload: Value = serde_json::from_slice(payload).map_err(|e| format!("{UNREADABLE_REQUEST}: {e}"))?;
-    let settings = compiled_settings(payload.get_mut("settings").map(Value::take).unwrap_or_default())?;
-    let Some(Value::Object(request)) = payload.get_mut("request") else {
-        return Err(format!("{UNREADABLE_REQUEST}: request: expected a map"));
-    };
-    let mut text = |name: &str| match request.remove(name) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(text)) => Ok(text),
-        Some(_) => Err(format!("{UNREADABLE_REQUEST}: request.{name}: expected a string")),
-    };
-    let (operation, namespace) = (text("operation")?, text("namespace")?);
-    let request = Request {
-        operation,
-        namespace,
-        object: request.remove("object").unwrap_or_default(),
-        old_object: request.remove("oldObject").filter(|old| !old.is_null()),
-    };
-    Ok((request, settings))
+    Ok(evaluate(admission, &settings, &HostCluster))
 }
 
 thread_local! {

@@ -1,0 +1,227 @@
+//! The admission request as policy-server sends it, `{"request": {...}, "settings": ...}`, read
+//! in up to two passes. The first reads only what decides whether the object concerns the
+//! policy (the operation, the object's type and metadata, the settings) and skips the rest of
+//! the object without building it; only an object the policy evaluates is read whole, in the
+//! second pass. Both read JSON values through serde visitors, never typed fields: serde's
+//! typed-error paths would add 40 KB to policy.wasm.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+pub const UNREADABLE_REQUEST: &str = "the admission request could not be read";
+
+/// The first pass: all that decides whether the object concerns the policy.
+pub struct Skeleton {
+    pub operation: String,
+    /// The object's `apiVersion`, `kind` and `metadata`, the rest left out.
+    pub object_head: Value,
+    pub settings: Value,
+}
+
+/// The second pass: the fields of the request the policy reads.
+pub struct Request {
+    pub operation: String,
+    pub namespace: String,
+    pub object: Value,
+    pub old_object: Option<Value>,
+    pub settings: Value,
+}
+
+/// The first pass; `None` when the request is not as policy-server sends it (the second pass
+/// then says why).
+pub fn skeleton(payload: &[u8]) -> Option<Skeleton> {
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    let mut payload = deserializer.deserialize_any(PAYLOAD).ok()?;
+    deserializer.end().ok()?;
+    let Some(Value::Object(mut request)) = payload.remove("request") else {
+        return None;
+    };
+    let Some(Value::String(operation)) = request.remove("operation") else {
+        return None;
+    };
+    Some(Skeleton {
+        operation,
+        object_head: request.remove("object")?,
+        settings: payload.remove("settings").unwrap_or_default(),
+    })
+}
+
+/// The second pass: the whole request.
+pub fn read(payload: &[u8]) -> Result<Request, String> {
+    let mut payload: Value = serde_json::from_slice(payload).map_err(|e| format!("{UNREADABLE_REQUEST}: {e}"))?;
+    let settings = payload.get_mut("settings").map(Value::take).unwrap_or_default();
+    let Some(Value::Object(request)) = payload.get_mut("request") else {
+        return Err(format!("{UNREADABLE_REQUEST}: request: expected a map"));
+    };
+    let mut text = |name: &str| match request.remove(name) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(format!("{UNREADABLE_REQUEST}: request.{name}: expected a string")),
+    };
+    let (operation, namespace) = (text("operation")?, text("namespace")?);
+    Ok(Request {
+        operation,
+        namespace,
+        object: request.remove("object").unwrap_or_default(),
+        old_object: request.remove("oldObject").filter(|old| !old.is_null()),
+        settings,
+    })
+}
+
+/// What the first pass reads of a JSON map: the `keep` fields whole, the `inner` field picked
+/// from in turn, the others skipped without being built. Anything but a map is an error.
+#[derive(Clone, Copy)]
+struct Pick {
+    keep: &'static [&'static str],
+    inner: Option<(&'static str, &'static Pick)>,
+}
+
+const OBJECT: Pick = Pick {
+    keep: &["apiVersion", "kind", "metadata"],
+    inner: None,
+};
+const REQUEST: Pick = Pick {
+    keep: &["operation"],
+    inner: Some(("object", &OBJECT)),
+};
+const PAYLOAD: Pick = Pick {
+    keep: &["settings"],
+    inner: Some(("request", &REQUEST)),
+};
+
+macro_rules! not_a_map {
+    ($($method:ident($($arg:ty)?)),*) => {
+        $(fn $method<E: de::Error>(self $(, _: $arg)?) -> Result<Self::Value, E> {
+            Err(E::custom("expected a map"))
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for Pick {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut picked = Map::new();
+        while let Some(Key(key)) = map.next_key()? {
+            let value = match self.inner {
+                Some((name, inner)) if name == key => Value::Object(map.next_value_seed(*inner)?),
+                _ if self.keep.contains(&key.as_str()) => map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            picked.insert(key, value);
+        }
+        Ok(picked)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(de::Error::custom("expected a map"))
+    }
+
+    not_a_map!(
+        visit_unit(),
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64),
+        visit_str(&str)
+    );
+}
+
+impl<'de> DeserializeSeed<'de> for Pick {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A map key (serde_json reads keys as strings only).
+struct Key(String);
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(Key(key.to_owned()))
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn payload(request: Value) -> Vec<u8> {
+        json!({"request": request, "settings": {"collisionCheck": "warn"}})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn the_skeleton_holds_only_the_head() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 3}, "status": {}});
+        let bytes =
+            payload(json!({"uid": "u", "operation": "CREATE", "userInfo": {"groups": ["a"]}, "object": object}));
+        let skeleton = skeleton(&bytes).unwrap();
+        assert_eq!(skeleton.operation, "CREATE");
+        assert_eq!(
+            skeleton.object_head,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}})
+        );
+        assert_eq!(skeleton.settings, json!({"collisionCheck": "warn"}));
+        let request = read(&bytes).unwrap();
+        assert_eq!((request.operation.as_str(), request.object), ("CREATE", object));
+        assert_eq!(request.settings, json!({"collisionCheck": "warn"}));
+    }
+
+    /// What the first pass cannot read is left to the second, which says why.
+    #[test]
+    fn unusual_requests_are_left_to_the_second_pass() {
+        for request in [
+            json!([1]),
+            json!({"operation": 5, "object": {}}),
+            json!({"object": [1, [2]]}),
+            json!({}),
+        ] {
+            assert!(skeleton(&payload(request.clone())).is_none(), "{request}");
+        }
+        assert!(skeleton(b"{\"request\": {\"operation\": \"CREATE\", \"object\": {}}} x").is_none());
+        assert_eq!(
+            read(&payload(json!({"operation": 5}))).err().unwrap(),
+            "the admission request could not be read: request.operation: expected a string"
+        );
+        assert_eq!(
+            read(&payload(json!([1]))).err().unwrap(),
+            "the admission request could not be read: request: expected a map"
+        );
+        assert!(
+            read(b"{")
+                .err()
+                .unwrap()
+                .starts_with("the admission request could not be read: EOF")
+        );
+    }
+}
