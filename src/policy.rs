@@ -60,14 +60,8 @@ pub fn evaluate(admission: Admission, settings: &Settings, cluster: &dyn Cluster
     evaluate_at(admission, settings, cluster, &SystemClock)
 }
 
-/// Whether the policy looks further than the type and metadata of `object` (all it needs of
-/// it to say so): false when the object is accepted as it is, whatever the rest of it holds.
-pub fn concerns(operation: &str, object: &Value, settings: &Settings) -> bool {
-    !matches!(screen(operation, object, settings), Screened::Accept)
-}
-
-/// The verdict on an object from its type and metadata.
-enum Screened {
+/// The verdict on an object from its type and metadata, all `screen` reads of it.
+pub enum Screened {
     Accept,
     Reject(Outcome),
     /// A target, or an object the rules may require or default.
@@ -79,7 +73,9 @@ enum Screened {
     },
 }
 
-fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened {
+/// Decides from the type and metadata of `object` whether the policy looks further: an object
+/// that is accepted (or rejected) here is never read whole.
+pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened {
     if !matches!(operation, "CREATE" | "UPDATE") {
         return Screened::Accept;
     }
@@ -117,13 +113,25 @@ fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened {
 
 /// Evaluates `admission`; `clock` says which day it is (for opt-outs that end).
 pub fn evaluate_at(admission: Admission, settings: &Settings, cluster: &dyn Cluster, clock: &dyn Clock) -> Outcome {
+    let screened = screen(admission.operation, &admission.object, settings);
+    evaluate_screened(screened, admission, settings, cluster, clock)
+}
+
+/// Evaluates `admission`, whose type and metadata `screened` already judged (the same JSON).
+pub fn evaluate_screened(
+    screened: Screened,
+    admission: Admission,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+    clock: &dyn Clock,
+) -> Outcome {
     let Admission {
         operation,
         namespace: request_namespace,
         object,
         old_object,
     } = admission;
-    let (family, mut metadata, trigger, rules_apply) = match screen(operation, &object, settings) {
+    let (family, mut metadata, trigger, rules_apply) = match screened {
         Screened::Accept => return Outcome::accept(),
         Screened::Reject(outcome) => return outcome,
         Screened::Evaluate {

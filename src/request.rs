@@ -26,7 +26,6 @@ pub struct Request {
     pub namespace: String,
     pub object: Value,
     pub old_object: Option<Value>,
-    pub settings: Value,
 }
 
 /// The first pass; `None` when the request is not as policy-server sends it (the second pass
@@ -48,10 +47,29 @@ pub fn skeleton(payload: &[u8]) -> Option<Skeleton> {
     })
 }
 
-/// The second pass: the whole request.
-pub fn read(payload: &[u8]) -> Result<Request, String> {
+/// The second pass alone: the whole request, and the settings.
+pub fn read(payload: &[u8]) -> Result<(Request, Value), String> {
     let mut payload: Value = serde_json::from_slice(payload).map_err(|e| format!("{UNREADABLE_REQUEST}: {e}"))?;
     let settings = payload.get_mut("settings").map(Value::take).unwrap_or_default();
+    Ok((request(payload)?, settings))
+}
+
+/// The second pass after a first one: all but the settings and the object's metadata, which
+/// the first pass read; the metadata (`metadata`) is put back in its place.
+pub fn read_rest(payload: &[u8], metadata: Option<Value>) -> Result<Request, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    let mut payload = deserializer
+        .deserialize_any(REST)
+        .and_then(|payload| deserializer.end().map(|()| payload))
+        .map_err(|e| format!("{UNREADABLE_REQUEST}: {e}"))?;
+    let object = payload.get_mut("request").and_then(|request| request.get_mut("object"));
+    if let (Some(Value::Object(object)), Some(metadata)) = (object, metadata) {
+        object.insert("metadata".to_owned(), metadata);
+    }
+    request(Value::Object(payload))
+}
+
+fn request(mut payload: Value) -> Result<Request, String> {
     let Some(Value::Object(request)) = payload.get_mut("request") else {
         return Err(format!("{UNREADABLE_REQUEST}: request: expected a map"));
     };
@@ -66,7 +84,6 @@ pub fn read(payload: &[u8]) -> Result<Request, String> {
         namespace,
         object: request.remove("object").unwrap_or_default(),
         old_object: request.remove("oldObject").filter(|old| !old.is_null()),
-        settings,
     })
 }
 
@@ -74,21 +91,58 @@ pub fn read(payload: &[u8]) -> Result<Request, String> {
 /// from in turn, the others skipped without being built. Anything but a map is an error.
 #[derive(Clone, Copy)]
 struct Pick {
-    keep: &'static [&'static str],
+    keep: Keep,
     inner: Option<(&'static str, &'static Pick)>,
 }
 
-const OBJECT: Pick = Pick {
-    keep: &["apiVersion", "kind", "metadata"],
-    inner: None,
-};
-const REQUEST: Pick = Pick {
-    keep: &["operation"],
-    inner: Some(("object", &OBJECT)),
-};
+#[derive(Clone, Copy)]
+enum Keep {
+    Only(&'static [&'static str]),
+    AllBut(&'static str),
+}
+
+impl Keep {
+    fn keeps(self, key: &str) -> bool {
+        match self {
+            Keep::Only(names) => names.contains(&key),
+            Keep::AllBut(name) => key != name,
+        }
+    }
+}
+
 const PAYLOAD: Pick = Pick {
-    keep: &["settings"],
-    inner: Some(("request", &REQUEST)),
+    keep: Keep::Only(&["settings"]),
+    inner: Some((
+        "request",
+        &Pick {
+            keep: Keep::Only(&["operation"]),
+            inner: Some((
+                "object",
+                &Pick {
+                    keep: Keep::Only(&["apiVersion", "kind", "metadata"]),
+                    inner: None,
+                },
+            )),
+        },
+    )),
+};
+
+/// The second pass after the first: everything but the object's metadata.
+const REST: Pick = Pick {
+    keep: Keep::AllBut("settings"),
+    inner: Some((
+        "request",
+        &Pick {
+            keep: Keep::AllBut(""),
+            inner: Some((
+                "object",
+                &Pick {
+                    keep: Keep::AllBut("metadata"),
+                    inner: None,
+                },
+            )),
+        },
+    )),
 };
 
 macro_rules! not_a_map {
@@ -111,7 +165,7 @@ impl<'de> Visitor<'de> for Pick {
         while let Some(Key(key)) = map.next_key()? {
             let value = match self.inner {
                 Some((name, inner)) if name == key => Value::Object(map.next_value_seed(*inner)?),
-                _ if self.keep.contains(&key.as_str()) => map.next_value()?,
+                _ if self.keep.keeps(&key) => map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -192,9 +246,12 @@ mod tests {
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}})
         );
         assert_eq!(skeleton.settings, json!({"collisionCheck": "warn"}));
-        let request = read(&bytes).unwrap();
-        assert_eq!((request.operation.as_str(), request.object), ("CREATE", object));
-        assert_eq!(request.settings, json!({"collisionCheck": "warn"}));
+        let (request, settings) = read(&bytes).unwrap();
+        assert_eq!((request.operation.as_str(), &request.object), ("CREATE", &object));
+        assert_eq!(settings, json!({"collisionCheck": "warn"}));
+        // The rest, with the metadata of the first pass put back, is the whole request.
+        let rest = read_rest(&bytes, Some(json!({"name": "web"}))).unwrap();
+        assert_eq!((rest.operation.as_str(), rest.object), ("CREATE", object));
     }
 
     /// What the first pass cannot read is left to the second, which says why.

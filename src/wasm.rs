@@ -8,8 +8,9 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
 use serde_json::Value;
 
+use crate::civil_date::SystemClock;
 use crate::lookups::HostCluster;
-use crate::policy::{self, Admission, Decision, Outcome, evaluate};
+use crate::policy::{self, Admission, Decision, Outcome, Screened, evaluate, evaluate_screened};
 use crate::request;
 use crate::settings::{self, Settings};
 
@@ -28,24 +29,43 @@ fn validate(payload: &[u8]) -> guest::CallResult {
     Ok(serde_json::to_vec(&response(decision, warnings))?)
 }
 
-/// An object that does not concern the policy is accepted from the first, partial read of the
-/// request; any other is read whole and evaluated.
+/// An object is judged from the first, partial read of the request; only one the policy
+/// evaluates is read whole (its metadata and the settings, already read, are not read again).
 fn decide(payload: &[u8]) -> Result<Outcome, String> {
-    if let Some(skeleton) = request::skeleton(payload) {
-        let settings = compiled_settings(skeleton.settings)?;
-        if !policy::concerns(&skeleton.operation, &skeleton.object_head, &settings) {
-            return Ok(Outcome::accept());
-        }
-    }
-    let request = request::read(payload)?;
-    let settings = compiled_settings(request.settings)?;
-    let admission = Admission {
-        operation: &request.operation,
-        namespace: &request.namespace,
-        object: request.object,
-        old_object: request.old_object,
+    let Some(skeleton) = request::skeleton(payload) else {
+        let (request, settings) = request::read(payload)?;
+        let settings = compiled_settings(settings)?;
+        return Ok(evaluate_request(request, None, &settings));
     };
-    Ok(evaluate(admission, &settings, &HostCluster))
+    let settings = compiled_settings(skeleton.settings)?;
+    let mut head = skeleton.object_head;
+    let screened = match policy::screen(&skeleton.operation, &head, &settings) {
+        Screened::Accept => return Ok(Outcome::accept()),
+        Screened::Reject(outcome) => return Ok(outcome),
+        screened => screened,
+    };
+    let request = request::read_rest(payload, head.get_mut("metadata").map(Value::take))?;
+    Ok(evaluate_request(request, Some(screened), &settings))
+}
+
+/// Evaluates the request read whole, `screened` when the first pass judged it already.
+fn evaluate_request(request: request::Request, screened: Option<Screened>, settings: &Settings) -> Outcome {
+    let request::Request {
+        operation,
+        namespace,
+        object,
+        old_object,
+    } = request;
+    let admission = Admission {
+        operation: &operation,
+        namespace: &namespace,
+        object,
+        old_object,
+    };
+    match screened {
+        Some(screened) => evaluate_screened(screened, admission, settings, &HostCluster, &SystemClock),
+        None => evaluate(admission, settings, &HostCluster),
+    }
 }
 
 thread_local! {
