@@ -67,6 +67,8 @@ pub enum Screened {
     /// A target, or an object the rules may require or default.
     Evaluate {
         family: Family,
+        api_version: String,
+        kind: String,
         metadata: head::Metadata,
         trigger: Trigger,
         rules_apply: bool,
@@ -105,6 +107,8 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
     }
     Screened::Evaluate {
         family,
+        api_version: head.api_version.to_owned(),
+        kind: head.kind.to_owned(),
         metadata,
         trigger,
         rules_apply,
@@ -131,29 +135,27 @@ pub fn evaluate_screened(
         object,
         old_object,
     } = admission;
-    let (family, mut metadata, trigger, rules_apply) = match screened {
+    let (family, api_version, kind, mut metadata, trigger, rules_apply) = match screened {
         Screened::Accept => return Outcome::accept(),
         Screened::Reject(outcome) => return outcome,
         Screened::Evaluate {
             family,
+            api_version,
+            kind,
             metadata,
             trigger,
             rules_apply,
-        } => (family, metadata, trigger, rules_apply),
+        } => (family, api_version, kind, metadata, trigger, rules_apply),
     };
     let annotations = std::mem::take(&mut metadata.annotations);
-    let head = match head::type_of(&object) {
-        Ok(head) => head,
-        Err(message) => return reject_unreadable(message),
-    };
     let namespace = match metadata.namespace.is_empty() {
         true => request_namespace,
         false => &metadata.namespace,
     };
     let target = Target::new(
         family,
-        head.api_version,
-        head.kind,
+        &api_version,
+        &kind,
         &metadata.name,
         namespace,
         Some(metadata.uid.as_str()),

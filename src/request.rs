@@ -1,9 +1,10 @@
 //! The admission request as policy-server sends it, `{"request": {...}, "settings": ...}`, read
 //! in up to two passes. The first reads only what decides whether the object concerns the
 //! policy (the operation, the object's type and metadata, the settings) and skips the rest of
-//! the object without building it; only an object the policy evaluates is read whole, in the
-//! second pass. Both read JSON values through serde visitors, never typed fields: serde's
-//! typed-error paths would add 40 KB to policy.wasm.
+//! the object without building it; only for an object the policy evaluates does the second
+//! pass read the rest. A request the first pass cannot read is read whole, once, and the
+//! evaluation says what is wrong with it. Both read JSON values through serde visitors, never
+//! typed fields: serde's typed-error paths would add 40 KB to policy.wasm.
 
 use std::fmt;
 
@@ -87,8 +88,8 @@ fn request(mut payload: Value) -> Result<Request, String> {
     })
 }
 
-/// What the first pass reads of a JSON map: the `keep` fields whole, the `inner` field picked
-/// from in turn, the others skipped without being built. Anything but a map is an error.
+/// What a pass reads of a JSON map: the `keep` fields whole, the `inner` field picked from in
+/// turn, the others skipped without being built. Anything but a map is an error.
 #[derive(Clone, Copy)]
 struct Pick {
     keep: Keep,
@@ -98,14 +99,14 @@ struct Pick {
 #[derive(Clone, Copy)]
 enum Keep {
     Only(&'static [&'static str]),
-    AllBut(&'static str),
+    AllBut(&'static [&'static str]),
 }
 
 impl Keep {
     fn keeps(self, key: &str) -> bool {
         match self {
             Keep::Only(names) => names.contains(&key),
-            Keep::AllBut(name) => key != name,
+            Keep::AllBut(names) => !names.contains(&key),
         }
     }
 }
@@ -127,17 +128,18 @@ const PAYLOAD: Pick = Pick {
     )),
 };
 
-/// The second pass after the first: everything but the object's metadata.
+/// The second pass after the first: everything but what the first kept (the settings and the
+/// object's metadata).
 const REST: Pick = Pick {
-    keep: Keep::AllBut("settings"),
+    keep: Keep::AllBut(&["settings"]),
     inner: Some((
         "request",
         &Pick {
-            keep: Keep::AllBut(""),
+            keep: Keep::AllBut(&[]),
             inner: Some((
                 "object",
                 &Pick {
-                    keep: Keep::AllBut("metadata"),
+                    keep: Keep::AllBut(&["metadata"]),
                     inner: None,
                 },
             )),

@@ -197,12 +197,8 @@ impl RawCustomVariables {
     fn read(value: &Value, problems: &mut Vec<Problem>) -> RawCustomVariables {
         let mut raw = RawCustomVariables::default();
         const PATH: &str = "customVariables";
-        let fields = match expect_map(value, PATH, "a map with allowed and valuePattern") {
-            Ok(fields) => fields,
-            Err(why) => {
-                problems.push(Problem::object(why));
-                return raw;
-            }
+        let Some(fields) = noted(expect_map(value, PATH, "a map with allowed and valuePattern"), problems) else {
+            return raw;
         };
         problems.extend(
             unknown_fields(fields, Self::FIELDS, PATH)
@@ -211,23 +207,16 @@ impl RawCustomVariables {
         );
         if let Some(allowed) = field(fields, "allowed") {
             let path = child(PATH, "allowed");
-            match expect_list(allowed, &path, "a list of variable names") {
-                Ok(names) => {
-                    for (i, name) in names.iter().enumerate() {
-                        match expect_str(name, &item(&path, i)) {
-                            Ok(name) => raw.allowed.push(name.to_string()),
-                            Err(why) => problems.push(Problem::object(why)),
-                        }
-                    }
+            let names = noted(expect_list(allowed, &path, "a list of variable names"), problems).unwrap_or_default();
+            for (i, name) in names.iter().enumerate() {
+                if let Some(name) = noted(expect_str(name, &item(&path, i)), problems) {
+                    raw.allowed.push(name.to_string());
                 }
-                Err(why) => problems.push(Problem::object(why)),
             }
         }
-        if let Some(pattern) = field(fields, "valuePattern") {
-            match expect_str(pattern, &child(PATH, "valuePattern")) {
-                Ok(pattern) => raw.value_pattern = pattern.to_string(),
-                Err(why) => problems.push(Problem::object(why)),
-            }
+        let pattern = field(fields, "valuePattern").map(|pattern| expect_str(pattern, &child(PATH, "valuePattern")));
+        if let Some(pattern) = pattern.and_then(|pattern| noted(pattern, problems)) {
+            raw.value_pattern = pattern.to_string();
         }
         raw
     }
@@ -307,6 +296,12 @@ impl Settings {
     }
 }
 
+/// The read value, or `None` with the problem (its message holds the field path) added to
+/// `problems`.
+fn noted<T>(read: Result<T, String>, problems: &mut Vec<Problem>) -> Option<T> {
+    read.map_err(|why| problems.push(Problem::object(why))).ok()
+}
+
 /// The parsed value, or `None` with its problems added to `problems`.
 fn keep<T>(parsed: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Option<T> {
     parsed.map_err(|found| problems.extend(found)).ok()
@@ -315,7 +310,7 @@ fn keep<T>(parsed: Result<T, Vec<Problem>>, problems: &mut Vec<Problem>) -> Opti
 fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>) -> Option<CustomVariables> {
     let mut allowed = AllowedNames::new();
     for (index, name) in raw.allowed.iter().enumerate() {
-        let path = format!("customVariables.allowed[{index}]");
+        let path = item("customVariables.allowed", index);
         if let Some(why) = variable_name_problem(name) {
             problems.push(Problem::setting(
                 path,
