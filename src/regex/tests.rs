@@ -66,6 +66,15 @@ fn invalid_patterns_say_why() {
         "the pattern is too large (its counted repetitions copy too much)"
     );
     assert_eq!(error(&"(".repeat(300)), "the pattern has too much nesting");
+    assert_eq!(error(r"\e"), r"the escape \e is not supported");
+    assert_eq!(error("(?Pn)"), "a named group is written (?P<name>...)");
+    assert_eq!(error("(?<a-b>x)"), "'-' is not allowed in a group name");
+    assert_eq!(error("(?<>x)"), "a group name is empty or not closed with '>'");
+    assert_eq!(error("(?<n>a)(?<n>b)"), "the group name 'n' is used twice");
+    assert_eq!(error("a{,2}"), "a counted repetition '{' needs a number");
+    assert_eq!(error("a{2"), "a counted repetition '{' is not closed");
+    assert_eq!(error(r"[\d-z]"), r"a class range cannot start or end with \d, \w or \s");
+    assert_eq!(error(r"[a-\w]"), r"a class range cannot start or end with \d, \w or \s");
 }
 
 #[test]
