@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::annotations::RESOLVED;
+use crate::json_fields::{object, text};
 use crate::objects::Generated;
 
 /// `value` as compact JSON text, with the serializer `policy.wasm` links anyway (`Display`
@@ -21,9 +22,11 @@ pub fn resolved_list(generated: &[Generated]) -> String {
         .iter()
         .flat_map(|g| [g.repository.clone(), g.backup_configuration.clone()])
         .collect();
-    let mut list = json!({ "apiVersion": "v1", "kind": "List" });
-    list["items"] = Value::Array(items);
-    json_text(&list)
+    json_text(&object(vec![
+        ("apiVersion", text("v1")),
+        ("kind", text("List")),
+        ("items", Value::Array(items)),
+    ]))
 }
 
 /// The items of a recorded `resolved` annotation (what [`resolved_list`] wrote); none when it
@@ -108,6 +111,7 @@ pub fn set_resolved(object: &mut Value, value: Option<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn generated() -> Generated {
         let names = crate::naming::ObjectNames {

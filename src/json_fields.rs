@@ -1,9 +1,23 @@
 //! Walking JSON by hand (settings, an object's metadata): field paths, type names and unknown
-//! fields for messages.
+//! fields for messages; and building it by hand (the emitted objects).
 
 use serde_json::{Map, Value};
 
 use crate::report::shorten;
+
+/// A JSON map of `fields`, built without `json!`, which serializes each value through serde
+/// and unwraps the result: kilobytes of policy.wasm.
+pub(crate) fn object(fields: Vec<(&str, Value)>) -> Value {
+    let mut map = Map::new();
+    for (key, value) in fields {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
+}
+
+pub(crate) fn text(value: &str) -> Value {
+    Value::String(value.to_owned())
+}
 
 /// `path.field`, or `field` alone when `path` is the top level.
 pub(crate) fn child(path: &str, field: &str) -> String {

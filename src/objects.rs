@@ -1,8 +1,9 @@
 //! The Repository and BackupConfiguration generated for a target (SPEC §5.4).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::annotations::{BackupAnnotations, OWNER, TARGET};
+use crate::json_fields::{object, text};
 use crate::naming::ObjectNames;
 use crate::target::Target;
 
@@ -76,17 +77,13 @@ pub fn repository(target: &Target, names: &ObjectNames, blueprint: &str, spec: &
             .iter()
             .filter_map(|field| spec.get(*field).map(|v| (field.to_string(), v.clone()))),
     );
-    json!({
-        "apiVersion": REPOSITORY_API_VERSION,
-        "kind": "Repository",
-        "metadata": {
-            "name": names.repository_name,
-            "namespace": names.repository_namespace,
-            "labels": labels(blueprint),
-            "annotations": { TARGET: target.reference() },
-        },
-        "spec": repository_spec,
-    })
+    let metadata = metadata(&names.repository_name, &names.repository_namespace, target, blueprint);
+    object(vec![
+        ("apiVersion", text(REPOSITORY_API_VERSION)),
+        ("kind", text("Repository")),
+        ("metadata", metadata),
+        ("spec", Value::Object(repository_spec)),
+    ])
 }
 
 /// The BackupConfiguration: the blueprint's template fields (unknown ones carried through),
@@ -105,59 +102,69 @@ pub fn backup_configuration(
             .filter(|(field, _)| !is_consumed(field))
             .map(|(field, value)| (field.clone(), value.clone())),
     );
-    let driver = spec.get("driver").cloned().unwrap_or_else(|| json!(DEFAULT_DRIVER));
+    let driver = spec.get("driver").cloned().unwrap_or_else(|| text(DEFAULT_DRIVER));
     bc_spec.insert("driver".into(), driver);
     bc_spec.insert("repository".into(), repository_ref(target, names));
-    bc_spec.insert("schedule".into(), json!(schedule));
+    bc_spec.insert("schedule".into(), text(schedule));
     bc_spec.insert("target".into(), target_spec(target, request, names));
     bc_spec.insert("task".into(), task(spec.get("task"), &request.params));
-    let mut metadata = json!({
-        "name": names.backup_configuration_name,
-        "namespace": names.backup_configuration_namespace,
-        "labels": labels(blueprint),
-        "annotations": { TARGET: target.reference() },
-    });
+    let (name, namespace) = (&names.backup_configuration_name, &names.backup_configuration_namespace);
+    let mut metadata = metadata(name, namespace, target, blueprint);
     add_owner(&mut metadata, target, names);
-    json!({
-        "apiVersion": BACKUP_CONFIGURATION_API_VERSION,
-        "kind": "BackupConfiguration",
-        "metadata": metadata,
-        "spec": bc_spec,
-    })
+    object(vec![
+        ("apiVersion", text(BACKUP_CONFIGURATION_API_VERSION)),
+        ("kind", text("BackupConfiguration")),
+        ("metadata", metadata),
+        ("spec", Value::Object(bc_spec)),
+    ])
 }
 
 fn is_consumed(field: &str) -> bool {
     REPOSITORY_FIELDS.contains(&field) || PLACEMENT_FIELDS.contains(&field) || COMPOSED_FIELDS.contains(&field)
 }
 
-fn labels(blueprint: &str) -> Value {
-    json!({ "app.kubernetes.io/managed-by": MANAGED_BY, BLUEPRINT_LABEL: blueprint })
+/// An emitted object's metadata: its place, its labels and the target it was generated for.
+fn metadata(name: &str, namespace: &str, target: &Target, blueprint: &str) -> Value {
+    let labels = object(vec![
+        ("app.kubernetes.io/managed-by", text(MANAGED_BY)),
+        (BLUEPRINT_LABEL, text(blueprint)),
+    ]);
+    object(vec![
+        ("name", text(name)),
+        ("namespace", text(namespace)),
+        ("labels", labels),
+        ("annotations", object(vec![(TARGET, Value::String(target.reference()))])),
+    ])
 }
 
 fn repository_ref(target: &Target, names: &ObjectNames) -> Value {
-    let mut reference = json!({ "name": names.repository_name });
+    let mut reference = object(vec![("name", text(&names.repository_name))]);
     let bc_ns = &names.backup_configuration_namespace;
     if names.repository_namespace != *bc_ns || *bc_ns != target.namespace {
-        reference["namespace"] = json!(names.repository_namespace);
+        reference["namespace"] = text(&names.repository_namespace);
     }
     reference
 }
 
 fn target_spec(target: &Target, request: &BackupAnnotations, names: &ObjectNames) -> Value {
-    let mut reference = json!({ "apiVersion": target.api_version, "kind": target.kind, "name": target.name });
+    let mut reference = object(vec![
+        ("apiVersion", text(&target.api_version)),
+        ("kind", text(&target.kind)),
+        ("name", text(&target.name)),
+    ]);
     if names.backup_configuration_namespace != target.namespace {
-        reference["namespace"] = json!(target.namespace);
+        reference["namespace"] = text(&target.namespace);
     }
-    let mut spec = json!({ "ref": reference });
+    let mut spec = object(vec![("ref", reference)]);
     if target.is_workload() {
-        spec["paths"] = json!(request.target_paths);
+        spec["paths"] = request.target_paths.iter().map(|path| text(path)).collect();
         let mounts: Vec<Value> = request
             .volume_mounts
             .iter()
             .map(|m| {
-                let mut mount = json!({ "name": m.name, "mountPath": m.mount_path });
+                let mut mount = object(vec![("name", text(&m.name)), ("mountPath", text(&m.mount_path))]);
                 if let Some(sub_path) = &m.sub_path {
-                    mount["subPath"] = json!(sub_path);
+                    mount["subPath"] = text(sub_path);
                 }
                 mount
             })
@@ -193,13 +200,17 @@ fn task(blueprint_task: Option<&Value>, params: &[(String, String)]) -> Value {
             && !taken[i]
         {
             taken[i] = true;
-            *param = json!({ "name": name, "value": params[i].1 });
+            *param = param_entry(name, &params[i].1);
         }
     }
     let untaken = params.iter().zip(&taken).filter(|(_, taken)| !**taken);
-    list.extend(untaken.map(|((name, value), _)| json!({ "name": name, "value": value })));
+    list.extend(untaken.map(|((name, value), _)| param_entry(name, value)));
     task.insert("params".into(), Value::Array(list));
     Value::Object(task)
+}
+
+fn param_entry(name: &str, value: &str) -> Value {
+    object(vec![("name", text(name)), ("value", text(value))])
 }
 
 /// A controller ownerReference when the target exists (has a uid) in the same namespace;
@@ -211,17 +222,18 @@ fn add_owner(metadata: &mut Value, target: &Target, names: &ObjectNames) {
     }
     match target.uid.as_deref().filter(|_| target.kind == target.admitted_kind) {
         Some(uid) => {
-            metadata["ownerReferences"] = json!([{
-                "apiVersion": target.api_version,
-                "kind": target.kind,
-                "name": target.name,
-                "uid": uid,
-                "controller": true,
-                "blockOwnerDeletion": true,
-            }]);
+            let owner = object(vec![
+                ("apiVersion", text(&target.api_version)),
+                ("kind", text(&target.kind)),
+                ("name", text(&target.name)),
+                ("uid", text(uid)),
+                ("controller", Value::Bool(true)),
+                ("blockOwnerDeletion", Value::Bool(true)),
+            ]);
+            metadata["ownerReferences"] = Value::Array(vec![owner]);
         }
         None => {
-            metadata["annotations"][OWNER] = json!(format!("{}/{}", target.kind, target.name));
+            metadata["annotations"][OWNER] = Value::String(format!("{}/{}", target.kind, target.name));
         }
     }
 }
@@ -232,6 +244,7 @@ mod tests {
     use crate::annotations::VolumeMount;
     use crate::naming::object_names;
     use crate::target::{Target, classify};
+    use serde_json::json;
 
     fn target(api_version: &str, kind: &str, uid: Option<&str>) -> Target {
         let spec = json!({"version": "11.11"});
