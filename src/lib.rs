@@ -34,4 +34,6 @@ pub mod target;
 pub mod variables;
 
 #[cfg(target_arch = "wasm32")]
+mod allocator;
+#[cfg(target_arch = "wasm32")]
 mod wasm;
