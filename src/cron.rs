@@ -215,7 +215,7 @@ fn value(text: &str, expr: &str, f: &Field) -> Result<u64, String> {
                 quote(expr)
             ));
         }
-        Err(_) if !f.names.is_empty() && text.chars().all(char::is_alphabetic) => {
+        Err(_) if !f.names.is_empty() && text.bytes().all(|b| b.is_ascii_alphabetic()) => {
             return Err(format!("unknown {} name {} (expected {expected})", f.name, quote(text)));
         }
         Err(_) => {
@@ -439,6 +439,11 @@ mod tests {
             Some("unknown month name 'JANUARY' (expected 1-12 or JAN-DEC)"),
         ),
         ("0 0 * * SUNDAY", Some("unknown day-of-week name 'SUNDAY'")),
+        // The names are ASCII: a word with other letters is no misspelled name.
+        (
+            "0 0 * M\u{c4}R *",
+            Some("month value 'M\u{c4}R' is not a number (expected 1-12 or JAN-DEC)"),
+        ),
         (
             "JAN * * * *",
             Some("minute value 'JAN' is not a number (expected 0-59)"),
