@@ -76,5 +76,6 @@ fn the_bounds_are_checked() {
         ]
     );
     assert!(catalogue::is_unsafe_in_message('\u{202e}') && catalogue::is_unsafe_in_message('\u{0}'));
+    assert!(catalogue::is_unsafe_in_message('\u{200f}') && catalogue::is_unsafe_in_message('\u{2028}'));
     assert!(!catalogue::is_unsafe_in_message('\n') && !catalogue::is_unsafe_in_message('é'));
 }

@@ -1,5 +1,7 @@
 //! The pattern's syntax tree, and the parser that builds it or says what is wrong.
 
+use crate::report::escaped;
+
 /// Deeper nesting of groups and repetitions than this is refused (regex-lite's limit too).
 const MAX_NESTING: usize = 250;
 /// The largest count in `{n}`, `{n,}` and `{n,m}`.
@@ -123,7 +125,7 @@ fn unsupported_escape(c: char) -> String {
         'x' | 'u' | 'U' => "hexadecimal and Unicode escapes (\\x, \\u) are not supported".into(),
         'p' | 'P' => "Unicode classes (\\p, \\P) are not supported".into(),
         '<' | '>' => "word-start and word-end assertions (\\<, \\>) are not supported; use \\b".into(),
-        c => format!("the escape \\{} is not supported", c.escape_debug()),
+        c => format!("the escape \\{} is not supported", escaped(c)),
     }
 }
 
@@ -268,7 +270,7 @@ impl Parser {
                 || c.is_ascii_alphabetic()
                 || (self.pos > start && (c.is_ascii_digit() || matches!(c, '.' | '[' | ']')));
             if !allowed {
-                return Err(format!("'{}' is not allowed in a group name", c.escape_debug()));
+                return Err(format!("'{}' is not allowed in a group name", escaped(c)));
             }
             self.pos += 1;
         }
@@ -412,8 +414,8 @@ impl Parser {
             if end < start {
                 return Err(format!(
                     "the class range {}-{} goes backwards",
-                    start.escape_debug(),
-                    end.escape_debug()
+                    escaped(start),
+                    escaped(end)
                 ));
             }
             ranges.push((start as u32, end as u32));

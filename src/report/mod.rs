@@ -5,7 +5,7 @@ mod problem;
 mod quote;
 
 pub use problem::{Problem, Subject, render};
-pub use quote::{list, shorten};
+pub use quote::{escaped, is_hidden, list, shorten};
 
 /// At most this many problem lines are listed in one rejection.
 pub const MAX_LISTED_PROBLEMS: usize = 40;

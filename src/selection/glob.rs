@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::report::shorten;
+use crate::report::{escaped, shorten};
 
 const ALLOWED: &str = "use lower-case letters, digits, '-', '.', '*' (any run of characters) \
                        and '?' (exactly one character)";
@@ -31,7 +31,7 @@ impl Glob {
             return Err(format!(
                 "'{}' has '{}', which is never in a Kubernetes name; {ALLOWED}",
                 shorten(pattern),
-                bad.escape_debug()
+                escaped(bad)
             ));
         }
         Ok(Glob {

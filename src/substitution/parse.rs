@@ -2,6 +2,7 @@
 
 use super::MAX_NESTING;
 use super::syntax::{Case, End, Expr, Op, Piece, ReplaceMode, Word};
+use crate::report::escaped;
 
 pub(super) const MISSING_CLOSE: &str = "missing closing '}'";
 
@@ -139,7 +140,7 @@ impl Parser<'_> {
     /// The character at the current position, escaped for an error message.
     fn current_char(&self) -> String {
         let c = self.src.get(self.pos..).and_then(|rest| rest.chars().next());
-        c.unwrap_or(char::REPLACEMENT_CHARACTER).escape_debug().to_string()
+        escaped(c.unwrap_or(char::REPLACEMENT_CHARACTER))
     }
 
     fn malformed(&self, start: usize, reason: impl Into<String>) -> ParseError {

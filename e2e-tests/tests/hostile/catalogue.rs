@@ -116,10 +116,16 @@ impl Observed {
 }
 
 /// A character that must reach a message escaped: controls other than the line breaks the
-/// message is made of, and the bidirectional overrides and isolates that reorder the text
-/// shown to a person (U+202A–U+202E, U+2066–U+2069).
+/// message is made of; the bidirectional marks, embeddings, overrides and isolates that
+/// reorder the text shown to a person (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069);
+/// the line and paragraph separators (U+2028, U+2029); zero-width characters (U+200B–U+200D,
+/// U+2060, U+FEFF).
 pub fn is_unsafe_in_message(c: char) -> bool {
-    (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    (c.is_control() && c != '\n')
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+        )
 }
 
 /// SPEC §6: at most one Namespace, at most 16 BackupBlueprints, per blueprint one Secret and
@@ -795,6 +801,12 @@ fn text() -> Vec<Case> {
         case(
             "right-to-left override in the blueprint name",
             with(BLUEPRINT, "gcs\u{202e}yliad"),
+        )
+        .calls(0)
+        .rejected(),
+        case(
+            "right-to-left mark, line separator and zero-width space in the blueprint name",
+            with(BLUEPRINT, "gcs\u{200f}-daily\u{2028}\u{200b}"),
         )
         .calls(0)
         .rejected(),
