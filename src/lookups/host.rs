@@ -1,42 +1,45 @@
 //! Kubewarden's `kubernetes.get_resource` host capability.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::{Cluster, LookupError, Query};
+use crate::emission;
+use crate::json_fields::{object, text};
 
 /// policy-server's text for a missing object starts with this.
 const NOT_FOUND_PREFIX: &str = "Cannot find ";
 
 pub struct HostCluster;
 
-/// The payload of `kubernetes.get_resource`: the SDK's `GetResourceRequest` field for field
-/// (same JSON), borrowed. The SDK's type needs its `cluster-context` feature, hence k8s-openapi.
-#[derive(Serialize)]
-struct GetResourceRequest<'a> {
-    api_version: &'a str,
-    kind: &'a str,
-    name: &'a str,
-    namespace: Option<&'a str>,
-    disable_cache: bool,
-    field_masks: Option<[&'a str; 1]>,
-}
-
 impl Cluster for HostCluster {
     fn get(&self, query: &Query) -> Result<Value, LookupError> {
-        let request = GetResourceRequest {
-            api_version: query.api_version,
-            kind: query.kind,
-            name: query.name,
-            namespace: query.namespace,
-            disable_cache: false,
-            field_masks: query.field_mask.map(|mask| [mask]),
-        };
-        let payload = serde_json::to_vec(&request).map_err(|e| LookupError::Failed(e.to_string()))?;
-        let answer = kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
-            .map_err(|e| classify_host_error(&e.to_string()))?;
+        let payload = emission::json_text(&get_resource_request(query));
+        let answer = kubewarden_policy_sdk::wapc_guest::host_call(
+            "kubewarden",
+            "kubernetes",
+            "get_resource",
+            payload.as_bytes(),
+        )
+        .map_err(|e| classify_host_error(&e.to_string()))?;
         serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
     }
+}
+
+/// The payload of `kubernetes.get_resource`: the JSON of the SDK's `GetResourceRequest`, field
+/// for field. (The SDK's type needs its `cluster-context` feature, hence k8s-openapi.)
+fn get_resource_request(query: &Query) -> Value {
+    let or_null = |value: Option<Value>| value.unwrap_or(Value::Null);
+    object(vec![
+        ("api_version", text(query.api_version)),
+        ("kind", text(query.kind)),
+        ("name", text(query.name)),
+        ("namespace", or_null(query.namespace.map(text))),
+        ("disable_cache", Value::Bool(false)),
+        (
+            "field_masks",
+            or_null(query.field_mask.map(|mask| Value::Array(vec![text(mask)]))),
+        ),
+    ])
 }
 
 /// Turns a host error text into a lookup error. waPC prefixes it with `Host error: ` and
@@ -65,29 +68,30 @@ fn gist(text: &str) -> &str {
 mod tests {
     use super::*;
 
-    /// The JSON the SDK's `GetResourceRequest` serializes to, field for field.
+    /// The JSON the SDK's `GetResourceRequest` serializes to, field for field (in another order:
+    /// policy-server reads it by name).
     #[test]
     fn get_resource_request_json() {
-        let request = GetResourceRequest {
+        let mut query = Query {
             api_version: "v1",
             kind: "Secret",
-            name: "s",
             namespace: Some("demo"),
-            disable_cache: false,
-            field_masks: Some(["metadata.name"]),
+            name: "s",
+            field_mask: Some("metadata.name"),
         };
+        let sdk_json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
         assert_eq!(
-            serde_json::to_string(&request).unwrap(),
-            r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":["metadata.name"]}"#
+            get_resource_request(&query),
+            sdk_json(
+                r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":["metadata.name"]}"#
+            )
         );
-        let request = GetResourceRequest {
-            namespace: None,
-            field_masks: None,
-            ..request
-        };
+        (query.namespace, query.field_mask) = (None, None);
         assert_eq!(
-            serde_json::to_string(&request).unwrap(),
-            r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":null,"disable_cache":false,"field_masks":null}"#
+            get_resource_request(&query),
+            sdk_json(
+                r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":null,"disable_cache":false,"field_masks":null}"#
+            )
         );
     }
 
