@@ -263,10 +263,12 @@ mod tests {
     #[test]
     fn invalid_rules_name_their_field_path() {
         let cases = [
-            (json!({}), vec!["blueprintAccess: must be a list of rules"]),
+            (json!({}), vec!["blueprintAccess: expected a list of rules, got a map"]),
             (
                 json!([1]),
-                vec!["blueprintAccess[0]: must be a rule with blueprints and namespaces or namespaceSelector"],
+                vec![
+                    "blueprintAccess[0]: expected a rule with blueprints and namespaces or namespaceSelector, got a number",
+                ],
             ),
             (
                 json!([{"blueprints": ["a"]}]),
@@ -279,16 +281,16 @@ mod tests {
                 vec![
                     "blueprintAccess[0].blueprints: is required: a non-empty list of blueprint names or globs",
                     "blueprintAccess[1].blueprints: is required: a non-empty list of blueprint names or globs",
-                    "blueprintAccess[2].blueprints: must be a list of blueprint names or globs",
+                    "blueprintAccess[2].blueprints: expected a list of blueprint names or globs, got a string",
                 ],
             ),
             (
                 json!([{"blueprints": ["A", 3], "namespaces": ["a"], "namespace": "x"}]),
                 vec![
-                    "blueprintAccess[0].namespace: unknown field; expected blueprints, namespaces, namespaceSelector",
+                    "blueprintAccess[0].namespace: unknown field; expected blueprints, namespaces or namespaceSelector",
                     "blueprintAccess[0].blueprints[0]: 'A' has 'A', which is never in a Kubernetes name; use lower-case letters, \
                      digits, '-', '.', '*' (any run of characters) and '?' (exactly one character)",
-                    "blueprintAccess[0].blueprints[1]: must be a string",
+                    "blueprintAccess[0].blueprints[1]: expected a string, got a number",
                 ],
             ),
             (

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::json_fields::expected;
 use crate::naming::is_dns1123_subdomain;
 use crate::report::{Problem, shorten};
 use crate::selection::NamespaceMatch;
@@ -42,20 +43,25 @@ fn parse_rule(item: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<D
     let what = "a rule with kinds and blueprint, and optionally namespaces and namespaceSelector";
     let rule = fields::object(item, path, &FIELDS, what, problems)?;
     let kinds = fields::kinds(rule.get("kinds"), &format!("{path}.kinds"), problems);
-    let blueprint = match rule.get("blueprint").and_then(Value::as_str) {
-        Some(name) if is_dns1123_subdomain(name) => name.to_string(),
-        Some(name) => {
+    let blueprint = match rule.get("blueprint") {
+        Some(Value::String(name)) if is_dns1123_subdomain(name) => name.to_string(),
+        Some(Value::String(name)) => {
             problems.push(Problem::setting(
                 format!("{path}.blueprint"),
                 format!("'{}' is not a valid BackupBlueprint name", shorten(name)),
             ));
             String::new()
         }
-        None => {
+        None | Some(Value::Null) => {
             problems.push(Problem::setting(
                 format!("{path}.blueprint"),
                 "is required: the name of the BackupBlueprint to use",
             ));
+            String::new()
+        }
+        Some(other) => {
+            let what = "the name of the BackupBlueprint to use";
+            problems.push(Problem::setting(format!("{path}.blueprint"), expected(what, other)));
             String::new()
         }
     };
@@ -91,7 +97,11 @@ mod tests {
     #[test]
     fn invalid_rules_name_their_field_path() {
         let problems = DefaultBlueprints::parse(
-            Some(&json!([{"kinds": ["StatefulSet"]}, {"kinds": ["StatefulSet"], "blueprint": "Gold"}])),
+            Some(&json!([
+                {"kinds": ["StatefulSet"]},
+                {"kinds": ["StatefulSet"], "blueprint": "Gold"},
+                {"kinds": ["StatefulSet"], "blueprint": ["gold"]},
+            ])),
             "defaultBlueprints",
         )
         .unwrap_err();
@@ -100,11 +110,12 @@ mod tests {
             [
                 "defaultBlueprints[0].blueprint: is required: the name of the BackupBlueprint to use",
                 "defaultBlueprints[1].blueprint: 'Gold' is not a valid BackupBlueprint name",
+                "defaultBlueprints[2].blueprint: expected the name of the BackupBlueprint to use, got a list",
             ]
         );
         assert_eq!(
             render(&DefaultBlueprints::parse(Some(&json!({})), "defaultBlueprints").unwrap_err()),
-            ["defaultBlueprints: must be a list of rules"]
+            ["defaultBlueprints: expected a list of rules, got a map"]
         );
     }
 }

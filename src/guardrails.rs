@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::checks::KEEP_FIELDS;
+use crate::json_fields::expected;
 use crate::report::{Problem, shorten};
 use crate::schedule::{CronSchedule, Gap, format_minutes, longest_gap, parse_duration};
 use crate::settings::fields;
@@ -36,8 +37,11 @@ impl Guardrails {
             Some(Value::String(text)) => parse_duration(text)
                 .map_err(|why| problems.push(Problem::setting(&frequency_path, why)))
                 .ok(),
-            Some(_) => {
-                problems.push(Problem::setting(frequency_path, "must be a duration such as 24h"));
+            Some(other) => {
+                problems.push(Problem::setting(
+                    frequency_path,
+                    expected("a duration such as 24h", other),
+                ));
                 None
             }
         };
@@ -118,6 +122,14 @@ fn kept(policy: Option<&Map<String, Value>>, name: &str) -> u64 {
     policy.and_then(|p| p.get(name)).and_then(Value::as_u64).unwrap_or(0)
 }
 
+/// Why `value` is no count of backups to keep: the number itself when it is one.
+fn not_a_count(value: &Value) -> String {
+    match value {
+        Value::Number(number) => format!("expected a non-negative integer, got {number}"),
+        other => expected("a non-negative integer", other),
+    }
+}
+
 fn retention(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<(&'static str, u64)> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Vec::new();
@@ -132,10 +144,7 @@ fn retention(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> 
             None | Some(Value::Null) => {}
             Some(v) => match v.as_u64() {
                 Some(least) => minimums.push((name, least)),
-                None => problems.push(Problem::setting(
-                    format!("{path}.{name}"),
-                    "must be a non-negative integer",
-                )),
+                None => problems.push(Problem::setting(format!("{path}.{name}"), not_a_count(v))),
             },
         }
     }
@@ -232,8 +241,21 @@ mod tests {
             render(&problems),
             [
                 "guardrails.minimumFrequency: 'daily' is not a duration; expected whole numbers with the units d, h and m, largest first, such as 24h, 90m, 7d or 1h30m",
-                "guardrails.minimumRetention.keepForever: unknown field; expected keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly",
-                "guardrails.minimumRetention.keepDaily: must be a non-negative integer",
+                "guardrails.minimumRetention.keepForever: unknown field; expected keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly or keepYearly",
+                "guardrails.minimumRetention.keepDaily: expected a non-negative integer, got -1",
+            ]
+        );
+        let problems = Guardrails::parse(
+            Some(&json!({"minimumFrequency": 24, "minimumRetention": {"keepDaily": "7", "keepLast": 1.5}})),
+            "guardrails",
+        )
+        .unwrap_err();
+        assert_eq!(
+            render(&problems),
+            [
+                "guardrails.minimumFrequency: expected a duration such as 24h, got a number",
+                "guardrails.minimumRetention.keepLast: expected a non-negative integer, got 1.5",
+                "guardrails.minimumRetention.keepDaily: expected a non-negative integer, got a string",
             ]
         );
     }

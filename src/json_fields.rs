@@ -37,9 +37,20 @@ pub(crate) fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a V
     map.get(name).filter(|value| !value.is_null())
 }
 
-/// `{path}: expected {expected}, got a string` (or a number, a list, …).
-pub(crate) fn wrong_type(path: &str, expected: &str, value: &Value) -> String {
-    format!("{path}: expected {expected}, got {}", kind(value))
+/// `expected {what}, got a string` (or a number, a list, …): the one wording of every value of
+/// the wrong type, in the settings and in an object's metadata.
+pub(crate) fn expected(what: &str, value: &Value) -> String {
+    format!("expected {what}, got {}", kind(value))
+}
+
+/// `{path}: expected {what}, got a string` (see [`expected`]).
+pub(crate) fn wrong_type(path: &str, what: &str, value: &Value) -> String {
+    format!("{path}: {}", expected(what, value))
+}
+
+/// The boolean `value`, or the message saying it is not one.
+pub(crate) fn boolean(value: &Value) -> Result<bool, String> {
+    value.as_bool().ok_or_else(|| expected("true or false", value))
 }
 
 /// The string `value`, or the message saying it is not one.

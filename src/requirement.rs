@@ -72,7 +72,7 @@ mod tests {
             (
                 json!([]),
                 vec![
-                    "requireBackup: must be a rule with kinds, and optionally namespaces, namespaceSelector and allowOptOut",
+                    "requireBackup: expected a rule with kinds, and optionally namespaces, namespaceSelector and allowOptOut, got a list",
                 ],
             ),
             (
@@ -82,12 +82,12 @@ mod tests {
             (
                 json!({"kinds": ["statefulset"], "allowOptOut": "yes", "namespace": ["a"]}),
                 vec![
-                    "requireBackup.namespace: unknown field; expected kinds, namespaces, namespaceSelector, allowOptOut",
+                    "requireBackup.namespace: unknown field; expected kinds, namespaces, namespaceSelector or allowOptOut",
                     "requireBackup.kinds[0]: 'statefulset' is not a kind this policy handles; use one of Deployment, \
                      StatefulSet, DaemonSet, ReplicaSet, ReplicationController, DeploymentConfig, PersistentVolumeClaim, \
                      AppBinding, Postgres, MySQL, MariaDB, MongoDB, Redis, Elasticsearch, PerconaXtraDB, PgBouncer, \
                      ProxySQL, Memcached, Etcd (kinds are case-sensitive)",
-                    "requireBackup.allowOptOut: must be true or false",
+                    "requireBackup.allowOptOut: expected true or false, got a string",
                 ],
             ),
         ];

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::json_fields::{self, expected, unknown_fields};
 use crate::report::{Problem, shorten};
 use crate::selection::{Glob, NamespaceMatch};
 use crate::target;
@@ -18,7 +19,7 @@ pub fn rules<T>(
         return Ok(Vec::new());
     };
     let Some(items) = value.as_array() else {
-        return Err(vec![Problem::setting(path, "must be a list of rules")]);
+        return Err(vec![Problem::setting(path, expected("a list of rules", value))]);
     };
     let mut problems = Vec::new();
     let mut rules = Vec::new();
@@ -42,15 +43,10 @@ pub fn object<'a>(
     problems: &mut Vec<Problem>,
 ) -> Option<&'a Map<String, Value>> {
     let Some(map) = value.as_object() else {
-        problems.push(Problem::setting(path, format!("must be {what}")));
+        problems.push(Problem::setting(path, expected(what, value)));
         return None;
     };
-    for key in map.keys().filter(|key| !fields.contains(&key.as_str())) {
-        problems.push(Problem::setting(
-            format!("{path}.{}", shorten(key)),
-            format!("unknown field; expected {}", fields.join(", ")),
-        ));
-    }
+    problems.extend(unknown_fields(map, fields, path).into_iter().map(Problem::object));
     Some(map)
 }
 
@@ -62,17 +58,17 @@ pub fn list<T>(
     problems: &mut Vec<Problem>,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Vec<T> {
-    let items = match value.map(Value::as_array) {
-        Some(Some(items)) if !items.is_empty() => items,
-        Some(Some(_)) | None => {
+    let items = match value {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        None | Some(Value::Array(_)) => {
             problems.push(Problem::setting(
                 path,
                 format!("is required: a non-empty list of {what}"),
             ));
             return Vec::new();
         }
-        Some(None) => {
-            problems.push(Problem::setting(path, format!("must be a list of {what}")));
+        Some(other) => {
+            problems.push(Problem::setting(path, expected(&format!("a list of {what}"), other)));
             return Vec::new();
         }
     };
@@ -82,7 +78,7 @@ pub fn list<T>(
         match item.as_str().map(&parse) {
             Some(Ok(one)) => parsed.push(one),
             Some(Err(why)) => problems.push(Problem::setting(item_path, why)),
-            None => problems.push(Problem::setting(item_path, "must be a string")),
+            None => problems.push(Problem::setting(item_path, expected("a string", item))),
         }
     }
     parsed
@@ -120,11 +116,12 @@ pub fn namespaces(rule: &Map<String, Value>, path: &str, problems: &mut Vec<Prob
 
 /// An optional boolean.
 pub fn boolean(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            problems.push(Problem::setting(path, "must be true or false"));
+    let value = value.filter(|value| !value.is_null());
+    match value.map(json_fields::boolean) {
+        None => false,
+        Some(Ok(flag)) => flag,
+        Some(Err(why)) => {
+            problems.push(Problem::setting(path, why));
             false
         }
     }

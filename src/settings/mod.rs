@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
 use crate::guardrails::Guardrails;
-use crate::json_fields::{alternatives, child, expect_list, expect_map, expect_str, field, item, kind, unknown_fields};
+use crate::json_fields::{
+    alternatives, boolean, child, expect_list, expect_map, expect_str, field, item, kind, unknown_fields,
+};
 use crate::report::{Problem, bounded, settings_problems, shorten};
 use crate::requirement::RequireBackup;
 
@@ -155,12 +157,6 @@ impl Check {
 
 impl OnLookupError {
     const CHOICES: &[(&str, OnLookupError)] = &[("reject", OnLookupError::Reject), ("accept", OnLookupError::Accept)];
-}
-
-fn boolean(value: &Value) -> Result<bool, String> {
-    value
-        .as_bool()
-        .ok_or_else(|| format!("expected true or false, got {}", kind(value)))
 }
 
 /// The choice `value` names, or the message listing the choices.
