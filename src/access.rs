@@ -2,7 +2,7 @@
 //! which BackupBlueprint. Stash's blueprints are cluster-wide; these rules are the
 //! admission-time counterpart of KubeStash's `usagePolicy.allowedNamespaces`.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ impl AccessRules {
         &self,
         blueprint: &str,
         namespace: &str,
-        labels: &mut dyn FnMut() -> Result<BTreeMap<String, String>, String>,
+        labels: &mut dyn FnMut() -> Result<StringMap, String>,
     ) -> Access {
         if self.rules.is_empty() {
             return Access::Allowed;
@@ -98,12 +98,12 @@ impl AccessRules {
     pub fn usable_in(
         &self,
         namespace: &str,
-        labels: &mut dyn FnMut() -> Result<BTreeMap<String, String>, String>,
+        labels: &mut dyn FnMut() -> Result<StringMap, String>,
     ) -> Result<Option<Vec<String>>, String> {
         if self.rules.is_empty() {
             return Ok(None);
         }
-        let mut read: Option<BTreeMap<String, String>> = None;
+        let mut read: Option<StringMap> = None;
         let mut usable = Vec::new();
         for rule in &self.rules {
             let allowed = match rule.namespaces.needs_labels(namespace) {

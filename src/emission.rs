@@ -1,7 +1,7 @@
 //! Emission (SPEC §7): the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::{Map, Value};
 
@@ -57,7 +57,7 @@ pub fn annotations_size(object: &Value) -> usize {
 
 /// Adds `added` to the annotations of `object` (the backup annotations a default gives it).
 /// Returns whether the object changed.
-pub fn add_annotations(object: &mut Value, added: &BTreeMap<String, String>) -> bool {
+pub fn add_annotations(object: &mut Value, added: &StringMap) -> bool {
     if added.is_empty() {
         return false;
     }
@@ -70,8 +70,8 @@ pub fn add_annotations(object: &mut Value, added: &BTreeMap<String, String>) -> 
     if !annotations.is_object() {
         *annotations = Value::Object(Map::new());
     }
-    for (key, value) in added {
-        annotations[key] = Value::String(value.clone());
+    for (key, value) in added.iter() {
+        annotations[key] = Value::String(value.to_string());
     }
     true
 }

@@ -3,7 +3,7 @@
 //! object as Kubernetes' decoder reads it: `null` is an absent field, unknown fields are
 //! ignored, and a field of the wrong type is a rejection that names it.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::{Map, Value};
 
@@ -27,7 +27,7 @@ pub struct Metadata {
     pub namespace: String,
     pub uid: String,
     pub resource_version: String,
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: StringMap,
     pub owners: Vec<Owner>,
     pub being_deleted: bool,
 }
@@ -76,21 +76,14 @@ fn text<'a>(map: &'a Map<String, Value>, name: &str, path: &str) -> Result<&'a s
     field(map, name).map_or(Ok(""), |value| expect_str(value, &child(path, name)))
 }
 
-fn annotations(value: Option<&Value>) -> Result<BTreeMap<String, String>, String> {
+fn annotations(value: Option<&Value>) -> Result<StringMap, String> {
     let Some(value) = value else {
-        return Ok(BTreeMap::new());
+        return Ok(StringMap::new());
     };
     let path = "metadata.annotations";
     let map = expect_map(value, path, "a map of strings")?;
-    let mut annotations = BTreeMap::new();
-    for (key, value) in map {
-        let value = match value {
-            Value::String(text) => text.clone(),
-            other => return Err(wrong_type(&child(path, &shorten(key)), "a string", other)),
-        };
-        annotations.insert(key.clone(), value);
-    }
-    Ok(annotations)
+    StringMap::from_json(map.clone())
+        .map_err(|(key, value)| wrong_type(&child(path, &shorten(&key)), "a string", &value))
 }
 
 fn owners(value: Option<&Value>) -> Result<Vec<Owner>, String> {
@@ -139,7 +132,7 @@ mod tests {
             ("web", "demo", "u")
         );
         assert_eq!(m.resource_version, "7");
-        assert_eq!(m.annotations["a"], "1");
+        assert_eq!(m.annotations.get("a"), Some("1"));
         assert_eq!(
             (m.owners[0].api_version.as_str(), m.owners[0].kind.as_str()),
             ("apps/v1", "Deployment")

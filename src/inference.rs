@@ -150,8 +150,8 @@ fn annotation_entry(name: &str, mount: &Value) -> Option<VolumeMount> {
 mod tests {
     use super::*;
     use crate::annotations::{BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS};
+    use crate::string_map::StringMap;
     use serde_json::json;
-    use std::collections::BTreeMap;
 
     fn pod(volumes: Value, containers: Value) -> Value {
         json!({"template": {"spec": {"volumes": volumes, "containers": containers}}})
@@ -164,7 +164,7 @@ mod tests {
 
     /// The values parse with the annotation parser, to what was inferred.
     fn assert_parses(inferred: &Inferred) {
-        let annotations: BTreeMap<String, String> = [
+        let annotations: StringMap = [
             (BACKUP_BLUEPRINT, "b".to_string()),
             (VOLUME_MOUNTS, inferred.volume_mounts_value()),
             (TARGET_PATHS, inferred.target_paths_value()),

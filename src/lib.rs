@@ -29,6 +29,7 @@ pub mod requirement;
 pub mod schedule;
 pub mod selection;
 pub mod settings;
+pub mod string_map;
 pub mod substitution;
 pub mod target;
 pub mod variables;

@@ -1,7 +1,7 @@
 //! The opt-out of a target (SPEC §8.2): `autobackup.kubewarden.io/skip: "true"` with a
 //! reason, and optionally the date it ends.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use crate::annotations::{SKIP, SKIP_REASON, SKIP_UNTIL};
 use crate::civil_date::{Date, days_until};
@@ -24,8 +24,8 @@ pub enum OptOut {
 }
 
 /// Reads the opt-out annotations as of `today` (UTC).
-pub fn read(annotations: &BTreeMap<String, String>, today: Date) -> OptOut {
-    match annotations.get(SKIP).map(String::as_str) {
+pub fn read(annotations: &StringMap, today: Date) -> OptOut {
+    match annotations.get(SKIP) {
         None | Some("false") => return OptOut::None,
         Some("true") => {}
         Some(other) => {
@@ -47,7 +47,7 @@ pub fn read(annotations: &BTreeMap<String, String>, today: Date) -> OptOut {
         )),
         Some(_) => {}
     }
-    let until = match annotations.get(SKIP_UNTIL).map(|text| Date::parse(text)) {
+    let until = match annotations.get(SKIP_UNTIL).map(Date::parse) {
         None => None,
         Some(Ok(date)) => Some(date),
         Some(Err(why)) => {

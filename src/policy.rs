@@ -1,7 +1,7 @@
 //! One admission request: decide whether the object is ours (SPEC §2), evaluate it as a
 //! target, and turn the verdict into a decision with the emitted objects (SPEC §7).
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::Value;
 
@@ -190,7 +190,7 @@ fn rules_name_kind(settings: &Settings, kind: &str) -> bool {
 /// An object the policy evaluates: a target, or an object the rules may require or default.
 struct Admitted {
     object: Value,
-    annotations: BTreeMap<String, String>,
+    annotations: StringMap,
     trigger: Trigger,
     /// A stored object re-evaluated by the audit scanner: reported on, never mutated.
     stored: bool,
@@ -203,7 +203,7 @@ impl Admitted {
         let spec = self.object.get("spec").cloned();
         let spec = spec.as_ref();
         let opt_out = opt_out::read(&self.annotations, today);
-        let mut added = BTreeMap::new();
+        let mut added = StringMap::new();
         let mut not_defaulted = None;
         let mut defaulted_by = None;
         let may_default = self.rules_apply && !self.stored && !matches!(opt_out, OptOut::Valid { .. });
@@ -241,7 +241,7 @@ impl Admitted {
         }
         let emit = context.settings.emit_resolved_objects && self.trigger == Trigger::Present;
         if self.stored && emit && findings.is_clean() {
-            let stale = drift::stale(self.annotations.get(RESOLVED).map(String::as_str), &generated);
+            let stale = drift::stale(self.annotations.get(RESOLVED), &generated);
             if !stale.is_empty() {
                 findings.headline(Headline::Stale);
                 findings.problems(stale);

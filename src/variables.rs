@@ -1,7 +1,7 @@
 //! The variables a blueprint may use: Stash's built-in `TARGET_*` (SPEC §5.1) and the custom
 //! ones a target defines with `vars.autobackup.kubewarden.io/<NAME>` (SPEC §5.2).
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use crate::annotations::VARS_PREFIX;
 use crate::report::{Problem, list, shorten};
@@ -37,11 +37,11 @@ pub const BUILTIN_NAMES: BuiltinNames = BuiltinNames {
 pub fn builtin(target: &Target) -> Variables {
     let [api_version, kind, name, namespace, resource] = BUILTIN_NAMES.common;
     let mut vars = Variables::new();
-    vars.insert(api_version.into(), target.api_version.clone());
-    vars.insert(kind.into(), target.kind.to_ascii_lowercase());
-    vars.insert(name.into(), target.name.clone());
-    vars.insert(namespace.into(), target.namespace.clone());
-    vars.insert(resource.into(), target.resource());
+    vars.insert(api_version, target.api_version.clone());
+    vars.insert(kind, target.kind.to_ascii_lowercase());
+    vars.insert(name, target.name.clone());
+    vars.insert(namespace, target.namespace.clone());
+    vars.insert(resource, target.resource());
     if target.is_database() {
         let [app_version, app_type_name, app_group, app_resource] = BUILTIN_NAMES.databases;
         let app_type = target.app_type.clone().unwrap_or_default();
@@ -49,17 +49,17 @@ pub fn builtin(target: &Target) -> Variables {
             Some((group, resource)) => (group.to_string(), resource.to_string()),
             None => (String::new(), app_type.clone()),
         };
-        vars.insert(app_version.into(), target.app_version.clone().unwrap_or_default());
-        vars.insert(app_type_name.into(), app_type);
-        vars.insert(app_group.into(), group);
-        vars.insert(app_resource.into(), resource);
+        vars.insert(app_version, target.app_version.clone().unwrap_or_default());
+        vars.insert(app_type_name, app_type);
+        vars.insert(app_group, group);
+        vars.insert(app_resource, resource);
     }
     vars
 }
 
 /// The custom variables of a target, checked against the settings. Returns the accepted
 /// variables and a problem for each rejected one.
-pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) -> (Variables, Vec<Problem>) {
+pub fn custom(defined: &StringMap, settings: &CustomVariables) -> (Variables, Vec<Problem>) {
     let mut vars = Variables::new();
     let mut problems = Vec::new();
     let allowed_list = allowed_list(settings);
@@ -76,7 +76,7 @@ pub fn custom(defined: &BTreeMap<String, String>, settings: &CustomVariables) ->
                 ),
             ));
         } else if settings.value_regex.is_match(value) {
-            vars.insert(name.clone(), value.clone());
+            vars.insert(name, value);
         } else {
             problems.push(Problem::annotation(
                 key,
@@ -177,7 +177,7 @@ mod tests {
             allowed: [("TEAM".to_string(), String::new())].into(),
             ..CustomVariables::default()
         };
-        let defined: BTreeMap<String, String> = [
+        let defined: StringMap = [
             ("TEAM", "blue"),
             ("TIER", "gold"),
             ("TARGET_NAMESPACE", "other"),
@@ -207,7 +207,7 @@ mod tests {
             allowed: [("TEAM".to_string(), String::new())].into(),
             ..CustomVariables::default()
         };
-        let defined = BTreeMap::from([("TEAM".to_string(), "../other".to_string())]);
+        let defined = StringMap::from([("TEAM".to_string(), "../other".to_string())]);
         assert_eq!(
             render(&custom(&defined, &settings).1),
             [
@@ -215,7 +215,7 @@ mod tests {
             ]
         );
         let none_allowed = CustomVariables::default();
-        let defined = BTreeMap::from([("TEAM".to_string(), "blue".to_string())]);
+        let defined = StringMap::from([("TEAM".to_string(), "blue".to_string())]);
         assert_eq!(
             render(&custom(&defined, &none_allowed).1),
             [

@@ -1,7 +1,7 @@
 //! Step for a target without the trigger: the first `defaultBlueprints` rule that matches it
 //! gives it a blueprint, and a workload the volumes to back up (SPEC §8.3).
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ pub enum Defaulting {
     Applied {
         rule: usize,
         blueprint: String,
-        annotations: BTreeMap<String, String>,
+        annotations: StringMap,
     },
     /// Rule `rule` matched a workload with nothing to back up: not defaulted, because `why`.
     NoStorage {
@@ -38,7 +38,7 @@ pub fn choose(context: &Context, spec: Option<&Value>, findings: &mut Findings) 
             }
         }
         let blueprint = rule.blueprint.clone();
-        let mut annotations = BTreeMap::new();
+        let mut annotations = StringMap::new();
         annotations.insert(BACKUP_BLUEPRINT.to_string(), blueprint.clone());
         if target.is_workload() {
             let inferred = infer_storage(&target.kind, spec);

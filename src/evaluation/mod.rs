@@ -11,7 +11,7 @@ mod namespace;
 pub mod required;
 mod storage;
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ use crate::variables;
 /// result. Returns the objects generated.
 pub fn evaluate_target(
     context: &Context,
-    annotations: &BTreeMap<String, String>,
+    annotations: &StringMap,
     trigger: &Trigger,
     spec: Option<&Value>,
     findings: &mut Findings,

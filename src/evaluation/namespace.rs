@@ -1,7 +1,7 @@
 //! The target's Namespace: its labels, read at most once per evaluation and only when a
 //! selector must decide.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use super::Context;
 use crate::lookups::LookupError;
@@ -9,10 +9,10 @@ use crate::selection::NamespaceMatch;
 
 /// The labels of the target's Namespace; a Namespace that does not exist has none. `Err` is
 /// why the lookup failed.
-pub fn labels(context: &Context) -> Result<BTreeMap<String, String>, String> {
+pub fn labels(context: &Context) -> Result<StringMap, String> {
     match context.lookups.namespace_labels(&context.target.namespace) {
         Ok(labels) => Ok(labels),
-        Err(LookupError::NotFound) => Ok(BTreeMap::new()),
+        Err(LookupError::NotFound) => Ok(StringMap::new()),
         Err(LookupError::Failed(why)) => Err(why),
     }
 }

@@ -1,8 +1,8 @@
 //! The lookups of one evaluation: typed, with the field masks the policy needs, and each made
 //! at most once (SPEC §6, host-call budget).
 
+use crate::string_map::StringMap;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -49,7 +49,7 @@ impl<'a> Lookups<'a> {
     }
 
     /// The labels of Namespace `name`.
-    pub fn namespace_labels(&self, name: &str) -> Result<BTreeMap<String, String>, LookupError> {
+    pub fn namespace_labels(&self, name: &str) -> Result<StringMap, LookupError> {
         let namespace = self.get(Query {
             api_version: "v1",
             kind: "Namespace",
@@ -97,16 +97,11 @@ impl<'a> Lookups<'a> {
 }
 
 /// A JSON object of strings as a map; other values are ignored.
-fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    let mut map = BTreeMap::new();
-    map.extend(
-        value
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
-    );
-    map
+fn string_map(value: Option<&Value>) -> StringMap {
+    value
+        .and_then(Value::as_object)
+        .map(StringMap::strings_of)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -124,7 +119,7 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(
                 lookups.namespace_labels("demo"),
-                Ok(BTreeMap::from([("team".to_string(), "a".to_string())]))
+                Ok(StringMap::from([("team".to_string(), "a".to_string())]))
             );
             assert_eq!(lookups.secret_exists("demo", "s"), Err(LookupError::NotFound));
         }

@@ -1,7 +1,7 @@
 //! The namespace part of a settings rule: `namespaces` (globs) and/or `namespaceSelector`,
 //! matching a namespace when either does (SPEC §8).
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::Value;
 
@@ -69,7 +69,7 @@ impl NamespaceMatch {
 
     /// Whether the rule applies to `namespace`, whose labels are `labels`, or `None` when
     /// they could not be read: then only the globs (or an empty selector) can match.
-    pub fn matches(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+    pub fn matches(&self, namespace: &str, labels: Option<&StringMap>) -> bool {
         self.is_unrestricted()
             || self.matches_by_name(namespace)
             || self.selector.as_ref().is_some_and(|selector| {
@@ -132,7 +132,7 @@ mod tests {
         NamespaceMatch::parse(Some(&namespaces), Some(&selector), "rule").unwrap()
     }
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> StringMap {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 

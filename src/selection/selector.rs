@@ -2,7 +2,7 @@
 //! like the API server validates one (`ValidateLabelSelector`), matched against a Namespace's
 //! labels, and described the way kubectl prints selectors.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::Value;
 
@@ -19,7 +19,7 @@ const USE_OPERATORS: &str = "use In, NotIn, Exists or DoesNotExist";
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LabelSelector {
     /// Labels that must be present with exactly these values.
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: StringMap,
     /// The `matchExpressions`, in the order given.
     pub match_expressions: Vec<Requirement>,
 }
@@ -76,7 +76,7 @@ impl LabelSelector {
     }
 
     /// Whether `labels` satisfy every `matchLabels` pair and every requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &StringMap) -> bool {
         self.match_labels
             .iter()
             .all(|(key, value)| labels.get(key) == Some(value))
@@ -111,8 +111,12 @@ impl LabelSelector {
 
 impl Requirement {
     /// Whether `labels` satisfy this requirement; `NotIn` and `DoesNotExist` hold for an absent key.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let has_listed_value = || labels.get(&self.key).is_some_and(|value| self.values.contains(value));
+    pub fn matches(&self, labels: &StringMap) -> bool {
+        let has_listed_value = || {
+            labels
+                .get(&self.key)
+                .is_some_and(|value| self.values.iter().any(|listed| listed == value))
+        };
         match self.operator {
             Operator::In => has_listed_value(),
             Operator::NotIn => !has_listed_value(),
@@ -168,15 +172,15 @@ impl Operator {
     }
 }
 
-fn parse_match_labels(value: &Value, path: &str, problems: &mut Vec<String>) -> BTreeMap<String, String> {
+fn parse_match_labels(value: &Value, path: &str, problems: &mut Vec<String>) -> StringMap {
     let map = match expect_map(value, path, "a map of label keys to values") {
         Ok(map) => map,
         Err(problem) => {
             problems.push(problem);
-            return BTreeMap::new();
+            return StringMap::new();
         }
     };
-    let mut labels = BTreeMap::new();
+    let mut labels = StringMap::new();
     for (key, value) in map {
         if let Some(why) = label_key_problem(key) {
             problems.push(format!("{path}: '{}' is not a valid label key: {why}", shorten(key)));
@@ -304,7 +308,7 @@ mod tests {
         LabelSelector::parse(&value, "s").unwrap()
     }
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> StringMap {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
@@ -340,7 +344,7 @@ mod tests {
 
     #[test]
     fn no_labels_at_all() {
-        let empty = BTreeMap::new();
+        let empty = StringMap::new();
         assert!(selector(json!({})).matches(&empty));
         assert!(!selector(json!({"matchLabels": {"team": "a"}})).matches(&empty));
         assert!(!selector(expression("team", "In", &["a"])).matches(&empty));

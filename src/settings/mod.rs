@@ -75,9 +75,9 @@ impl Default for CustomVariables {
     }
 }
 
-/// A set of names, in name order, as a map to empty strings: the B-tree type variables use
-/// already, so that policy.wasm carries no second copy of the B-tree code for a set.
-pub type AllowedNames = std::collections::BTreeMap<String, String>;
+/// A set of names, in name order, as a map to empty strings: a [`StringMap`](crate::string_map::StringMap)
+/// like every map of the policy, so that policy.wasm carries no second copy of the B-tree code.
+pub type AllowedNames = crate::string_map::StringMap;
 
 /// The settings JSON as written; rules are kept as JSON and parsed with their field paths.
 struct RawSettings {
@@ -312,7 +312,7 @@ fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>
                 path,
                 format!("'{}' {why}", crate::report::shorten(name)),
             ));
-        } else if allowed.insert(name.clone(), String::new()).is_some() {
+        } else if !allowed.insert(name.clone(), String::new()) {
             let name = crate::report::shorten(name);
             problems.push(Problem::setting(path, format!("'{name}' is listed twice")));
         }

@@ -1,7 +1,7 @@
 //! Evaluation: the walk over a JSON tree, and the value of each parsed string, within the
 //! bounds on size, depth and work.
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 
 use serde_json::{Map, Value};
 
@@ -105,7 +105,7 @@ impl<'v> Session<'v> {
 
     fn walk_object(&mut self, members: &Map<String, Value>, path: &str, depth: usize) -> Map<String, Value> {
         let mut out = Map::new();
-        let mut written_as: BTreeMap<String, String> = BTreeMap::new();
+        let mut written_as: StringMap = StringMap::new();
         for (key, child) in members {
             let child_path = if path.is_empty() {
                 key.clone()
@@ -153,7 +153,7 @@ fn dedup(errors: Vec<SubstitutionError>) -> Vec<SubstitutionError> {
         .map(|error| {
             let (kind, a, b, c) = error.key();
             let key = format!("{kind} {}:{a}{}:{b}{c}", a.len(), b.len());
-            seen.insert(key, String::new()).is_none()
+            seen.insert(key, String::new())
         })
         .collect();
     drop(seen);
@@ -257,10 +257,10 @@ impl Eval<'_, '_> {
         let second = self.arg(second)?;
         let vars = self.session.vars;
         let value = vars.get(&expr.name);
-        let size = [value, first.as_ref(), second.as_ref()]
+        let size = [value, first.as_deref(), second.as_deref()]
             .into_iter()
             .flatten()
-            .map(String::len);
+            .map(str::len);
         self.charge(expr, size.sum::<usize>() as u64 + 1)?;
 
         let Some(value) = value else {
@@ -269,7 +269,7 @@ impl Eval<'_, '_> {
         let first = first.as_deref().unwrap_or_default();
         let second = second.as_deref();
         Ok(match &expr.op {
-            Op::Value | Op::Default(_) => value.clone(),
+            Op::Value | Op::Default(_) => value.to_string(),
             Op::Length => value.chars().count().to_string(),
             Op::Case(case) => change_case(value, *case),
             Op::Substring { .. } => substring(value, first, second),
@@ -403,7 +403,7 @@ mod tests {
     #[test]
     fn output_size_is_bounded() {
         let mut vars = vars();
-        vars.insert("BIG".into(), "y".repeat(40_000));
+        vars.insert("BIG", "y".repeat(40_000));
         let rows = [
             ("x".repeat(MAX_STRING_BYTES), true),
             ("x".repeat(MAX_STRING_BYTES + 1), false),
@@ -428,7 +428,7 @@ mod tests {
     #[test]
     fn work_is_bounded() {
         let mut vars = vars();
-        vars.insert("LONG".into(), "a".repeat(60_000));
+        vars.insert("LONG", "a".repeat(60_000));
         let backtracking = format!("${{LONG##{}b}}", "*a".repeat(2_000));
         let many = "${#LONG}".repeat(20_000);
         for input in [backtracking, many] {
@@ -530,7 +530,7 @@ mod tests {
     #[test]
     fn tree_stops_after_the_work_limit() {
         let mut vars = vars();
-        vars.insert("LONG".into(), "a".repeat(60_000));
+        vars.insert("LONG", "a".repeat(60_000));
         let expensive = format!("${{LONG##{}b}}", "*a".repeat(2_000));
         let spec = json!({"a": expensive, "b": expensive, "c": "${MISSING}"});
         let errors = substitute_tree(&spec, &vars, "spec").unwrap_err();

@@ -23,13 +23,13 @@ mod operators;
 mod parse;
 mod syntax;
 
-use std::collections::BTreeMap;
+use crate::string_map::StringMap;
 use std::fmt;
 
 use eval::Session;
 use serde_json::Value;
 
-pub type Variables = BTreeMap<String, String>;
+pub type Variables = StringMap;
 
 pub const MAX_NESTING: usize = 16;
 pub const MAX_STRING_BYTES: usize = 65536;

@@ -1,9 +1,10 @@
 //! What the fuzz targets share: the line formats of their inputs and the invariants of SPEC §6.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use backup_blueprint_policy::policy::{Decision, Outcome};
+use backup_blueprint_policy::string_map::StringMap;
 
 /// The longest rejection message the policy may give (issue 9: at most 4 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -28,8 +29,8 @@ pub const KEYS: [&str; 10] = [
 /// `key=value` lines (a value runs to the end of its line); a key of one digit `d` stands for
 /// `KEYS[d]`, and a key starting with `d` and more text for `KEYS[d]` followed by that text
 /// (`4args` is `params.stash.appscode.com/args`).
-pub fn key_value_lines(text: &str) -> BTreeMap<String, String> {
-    let mut map = BTreeMap::new();
+pub fn key_value_lines(text: &str) -> StringMap {
+    let mut map = StringMap::new();
     for line in text.split('\n') {
         let (key, value) = line.split_once('=').unwrap_or((line, ""));
         map.insert(expand_key(key), value.to_string());
