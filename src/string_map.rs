@@ -34,8 +34,13 @@ impl StringMap {
 
     /// The string values of `map`; the others are left out.
     pub fn strings_of(map: &Map<String, Value>) -> StringMap {
-        let strings = map.iter().filter(|(_, value)| value.is_string());
-        StringMap(strings.map(|(key, value)| (key.clone(), value.clone())).collect())
+        let mut strings = StringMap::new();
+        for (key, value) in map {
+            if let Value::String(text) = value {
+                strings.insert(key.clone(), text.clone());
+            }
+        }
+        strings
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
