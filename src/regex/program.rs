@@ -20,14 +20,41 @@ enum Inst {
 #[derive(Debug, Clone)]
 pub(super) struct Program {
     insts: Vec<Inst>,
+    /// Every match starts at the start of the text (`^…`): once no thread is left, none can
+    /// start later, and the rest of the text is not read.
+    anchored: bool,
 }
 
 impl Program {
     pub(super) fn compile(node: &Node) -> Result<Program, String> {
-        let mut program = Program { insts: Vec::new() };
+        let mut program = Program {
+            insts: Vec::new(),
+            anchored: false,
+        };
         program.emit_node(node)?;
         program.push(Inst::Match)?;
+        program.anchored = program.starts_anchored();
         Ok(program)
+    }
+
+    /// Whether every path from the first instruction meets `^` before it reads a character or
+    /// matches.
+    fn starts_anchored(&self) -> bool {
+        let mut seen = vec![false; self.insts.len()];
+        let mut stack = vec![0];
+        while let Some(pc) = stack.pop() {
+            if std::mem::replace(&mut seen[pc], true) {
+                continue;
+            }
+            match &self.insts[pc] {
+                Inst::Look(Look::Start) => {}
+                Inst::Look(_) => stack.push(pc + 1),
+                Inst::Jump(to) => stack.push(*to),
+                Inst::Split(first, second) => stack.extend([*first, *second]),
+                Inst::Class(_) | Inst::Match => return false,
+            }
+        }
+        true
     }
 
     fn push(&mut self, inst: Inst) -> Result<usize, String> {
@@ -112,6 +139,7 @@ impl Program {
     pub(super) fn is_match(&self, text: &str) -> bool {
         let mut current = Threads::new(self.insts.len());
         let mut next = Threads::new(self.insts.len());
+        let mut stack = Vec::new();
         let mut previous: Option<char> = None;
         let mut chars = text.chars().peekable();
         loop {
@@ -119,8 +147,13 @@ impl Program {
                 previous,
                 next: chars.peek().copied(),
             };
-            // A thread starts at every position: the match is unanchored.
-            if self.add(&mut current, 0, at) {
+            // A thread starts at every position (the match is unanchored), but for `^…` only
+            // at the first, and it is over when no thread is left.
+            if self.anchored && previous.is_some() {
+                if current.len() == 0 {
+                    return false;
+                }
+            } else if self.add(&mut current, 0, at, &mut stack) {
                 return true;
             }
             let Some(c) = chars.next() else {
@@ -135,7 +168,7 @@ impl Program {
                 let pc = current.dense[i];
                 if let Inst::Class(class) = &self.insts[pc]
                     && class.contains(c)
-                    && self.add(&mut next, pc + 1, after)
+                    && self.add(&mut next, pc + 1, after, &mut stack)
                 {
                     return true;
                 }
@@ -146,15 +179,18 @@ impl Program {
     }
 
     /// Adds the thread at `pc` and every thread it reaches without reading a character;
-    /// true when one of them is the match.
-    fn add(&self, threads: &mut Threads, pc: usize, at: Position) -> bool {
-        let mut stack = vec![pc];
+    /// true when one of them is the match. `stack` is scratch space, empty between calls.
+    fn add(&self, threads: &mut Threads, pc: usize, at: Position, stack: &mut Vec<usize>) -> bool {
+        stack.push(pc);
         while let Some(pc) = stack.pop() {
             if !threads.insert(pc) {
                 continue;
             }
             match &self.insts[pc] {
-                Inst::Match => return true,
+                Inst::Match => {
+                    stack.clear();
+                    return true;
+                }
                 Inst::Class(_) => {}
                 Inst::Jump(to) => stack.push(*to),
                 Inst::Split(first, second) => {
