@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::annotations::{BackupAnnotations, SCHEDULE, TARGET_PATHS, VOLUME_MOUNTS};
 use crate::cron::validate_schedule;
+use crate::json_fields::at;
 use crate::naming::{ObjectNames, is_dns1123_label};
 use crate::report::{Problem, list, shorten};
 use crate::target::Target;
@@ -64,17 +65,17 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
 }
 
 fn declared_volumes(kind: &str, object_spec: Option<&Value>) -> Vec<String> {
-    let names = |list: Option<&Value>, name_pointer: &str| -> Vec<String> {
+    let names = |list: Option<&Value>, name_path: &[&str]| -> Vec<String> {
         list.and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|v| v.pointer(name_pointer).and_then(Value::as_str).map(str::to_string))
+            .filter_map(|v| at(v, name_path).and_then(Value::as_str).map(str::to_string))
             .collect()
     };
-    let spec = object_spec.cloned().unwrap_or(Value::Null);
-    let mut volumes = names(spec.pointer("/template/spec/volumes"), "/name");
+    let spec = object_spec.unwrap_or(&Value::Null);
+    let mut volumes = names(at(spec, &["template", "spec", "volumes"]), &["name"]);
     if kind == "StatefulSet" {
-        volumes.extend(names(spec.get("volumeClaimTemplates"), "/metadata/name"));
+        volumes.extend(names(spec.get("volumeClaimTemplates"), &["metadata", "name"]));
     }
     volumes
 }
@@ -312,7 +313,7 @@ fn stash_webhook_rules(target: &Target, spec: &Map<String, Value>, names: &Objec
         }
     }
     let local_mount_path = backend
-        .and_then(|b| b.pointer("/local/mountPath"))
+        .and_then(|b| at(b, &["local", "mountPath"]))
         .and_then(Value::as_str);
     if let Some(mount_path) = local_mount_path.filter(|path| is_under(path, STASH_RESERVED_PATH)) {
         problems.push((

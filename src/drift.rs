@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::annotations::{OWNER, RESOLVED};
 use crate::emission::recorded_items;
+use crate::json_fields::at;
 use crate::objects::{BLUEPRINT_LABEL, Generated};
 use crate::report::{Problem, list};
 
@@ -73,7 +74,7 @@ fn kind_of(object: &Value) -> String {
 }
 
 fn blueprint_of(object: &Value) -> Option<&str> {
-    object.pointer("/metadata/labels")?.get(BLUEPRINT_LABEL)?.as_str()
+    at(object, &["metadata", "labels"])?.get(BLUEPRINT_LABEL)?.as_str()
 }
 
 fn same_object(a: &Value, b: &Value) -> bool {

@@ -1,12 +1,12 @@
 //! Emission (SPEC §7): the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
+use crate::json_fields::at;
 use crate::string_map::StringMap;
 
 use serde_json::{Map, Value};
 
 use crate::annotations::RESOLVED;
-use crate::json_fields::{object, text};
 use crate::objects::Generated;
 
 /// `value` as compact JSON text, with the serializer `policy.wasm` links anyway (`Display`
@@ -16,17 +16,19 @@ pub fn json_text(value: &Value) -> String {
 }
 
 /// The compact `v1 List` of every generated object: per blueprint, the Repository then the
-/// BackupConfiguration.
+/// BackupConfiguration. Written around the objects' own JSON rather than built as a value, which
+/// would copy them; its fields in the order serde_json writes a map, by name.
 pub fn resolved_list(generated: &[Generated]) -> String {
-    let items = generated
-        .iter()
-        .flat_map(|g| [g.repository.clone(), g.backup_configuration.clone()])
-        .collect();
-    json_text(&object(vec![
-        ("apiVersion", text("v1")),
-        ("kind", text("List")),
-        ("items", Value::Array(items)),
-    ]))
+    let mut list = String::from(r#"{"apiVersion":"v1","items":["#);
+    let objects = generated.iter().flat_map(|g| [&g.repository, &g.backup_configuration]);
+    for (index, object) in objects.enumerate() {
+        if index > 0 {
+            list.push(',');
+        }
+        list.push_str(&json_text(object));
+    }
+    list.push_str(r#"],"kind":"List"}"#);
+    list
 }
 
 /// The items of a recorded `resolved` annotation (what [`resolved_list`] wrote); none when it
@@ -47,7 +49,7 @@ pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
 /// The size Kubernetes counts for the annotations of `object`: every key and value.
 pub fn annotations_size(object: &Value) -> usize {
-    let annotations = object.pointer("/metadata/annotations").and_then(Value::as_object);
+    let annotations = at(object, &["metadata", "annotations"]).and_then(Value::as_object);
     annotations
         .into_iter()
         .flatten()
@@ -136,6 +138,16 @@ mod tests {
             resolved_list(&[generated()]),
             r#"{"apiVersion":"v1","items":[{"kind":"Repository"},{"kind":"BackupConfiguration"}],"kind":"List"}"#
         );
+        // The text serde_json writes for the same list as a value, whatever the number of blueprints.
+        for count in 0..3 {
+            let generated = vec![generated(); count];
+            let items: Vec<Value> = generated
+                .iter()
+                .flat_map(|g| [g.repository.clone(), g.backup_configuration.clone()])
+                .collect();
+            let list = json!({"kind": "List", "apiVersion": "v1", "items": items});
+            assert_eq!(resolved_list(&generated), json_text(&list));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::annotations::{MAX_ENTRIES, VolumeMount};
+use crate::json_fields::at;
 use crate::naming::is_dns1123_label;
 
 /// The persistent volumes of a workload as Stash's annotations name them.
@@ -48,7 +49,7 @@ pub fn infer_storage(kind: &str, spec: Option<&Value>) -> Inferred {
     let Some(spec) = spec else {
         return Inferred::default();
     };
-    let pod = spec.pointer("/template/spec");
+    let pod = at(spec, &["template", "spec"]);
     let first_mounts = first_mounts(pod);
     let mounts: Vec<VolumeMount> = persistent_volumes(kind, spec, pod)
         .into_iter()
@@ -84,7 +85,7 @@ fn persistent_volumes<'a>(kind: &str, spec: &'a Value, pod: Option<&'a Value>) -
     let templates = claim_templates
         .iter()
         .take(MAX_ENTRIES)
-        .filter_map(|t| t.pointer("/metadata/name")?.as_str());
+        .filter_map(|t| at(t, &["metadata", "name"])?.as_str());
     // Generic ephemeral volumes are claim-backed too, but deleted with the pod: not kept data.
     let claims = items(pod, "volumes")
         .iter()

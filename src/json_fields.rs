@@ -19,6 +19,12 @@ pub(crate) fn text(value: &str) -> Value {
     Value::String(value.to_owned())
 }
 
+/// The value under the map keys `path`, like `Value::pointer` without its two string copies
+/// per key (it unescapes `~0` and `~1`, which no path of the policy has).
+pub(crate) fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |value, key| value.get(key))
+}
+
 /// `path.field`, or `field` alone when `path` is the top level.
 pub(crate) fn child(path: &str, field: &str) -> String {
     match path.is_empty() {

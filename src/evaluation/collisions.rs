@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::annotations::{RESOLVED, TARGET};
 use crate::emission::recorded_items;
+use crate::json_fields::at;
 use crate::lookups::LookupError;
 use crate::objects::{Generated, ObjectRef};
 use crate::report::{Problem, shorten};
@@ -85,30 +86,18 @@ fn emitted_before(old_object: Option<&Value>, ours: &str) -> Vec<Emitted> {
     let Some(old) = old_object else {
         return Vec::new();
     };
-    let recorded = old
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(RESOLVED))
+    let recorded = at(old, &["metadata", "annotations", RESOLVED])
         .and_then(Value::as_str)
         .map(recorded_items)
         .unwrap_or_default();
-    let text = |item: &Value, pointer: &str| {
-        item.pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |item: &Value, path: &[&str]| at(item, path).and_then(Value::as_str).unwrap_or_default().to_string();
     recorded
         .iter()
-        .filter(|item| {
-            item.pointer("/metadata/annotations")
-                .and_then(|a| a.get(TARGET))
-                .and_then(Value::as_str)
-                == Some(ours)
-        })
+        .filter(|item| at(item, &["metadata", "annotations", TARGET]).and_then(Value::as_str) == Some(ours))
         .map(|item| Emitted {
-            kind: text(item, "/kind"),
-            namespace: text(item, "/metadata/namespace"),
-            name: text(item, "/metadata/name"),
+            kind: text(item, &["kind"]),
+            namespace: text(item, &["metadata", "namespace"]),
+            name: text(item, &["metadata", "name"]),
         })
         .collect()
 }

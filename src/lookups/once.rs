@@ -1,20 +1,24 @@
 //! The lookups of one evaluation: typed, with the field masks the policy needs, and each made
 //! at most once (SPEC §6, host-call budget).
 
-use crate::string_map::StringMap;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::Value;
 
 use super::{BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, Query};
 use crate::annotations::TARGET;
+use crate::json_fields::at;
+use crate::string_map::StringMap;
 
 type Key = (String, String, Option<String>, String);
+/// What the cluster answered, shared, not copied: an answer is read, never changed.
+type Answer = Result<Rc<Value>, LookupError>;
 
 pub struct Lookups<'a> {
     cluster: &'a dyn Cluster,
     /// A list: the host-call budget keeps it short, and it costs less in policy.wasm than a map.
-    answers: RefCell<Vec<(Key, Result<Value, LookupError>)>>,
+    answers: RefCell<Vec<(Key, Answer)>>,
 }
 
 impl<'a> Lookups<'a> {
@@ -26,7 +30,7 @@ impl<'a> Lookups<'a> {
     }
 
     /// The BackupBlueprint `name` (cluster scope), whole.
-    pub fn backup_blueprint(&self, name: &str) -> Result<Value, LookupError> {
+    pub fn backup_blueprint(&self, name: &str) -> Result<Rc<Value>, LookupError> {
         self.get(Query {
             api_version: BLUEPRINT_API_VERSION,
             kind: BLUEPRINT_KIND,
@@ -57,7 +61,7 @@ impl<'a> Lookups<'a> {
             name,
             field_mask: Some("metadata.labels"),
         })?;
-        Ok(string_map(namespace.pointer("/metadata/labels")))
+        Ok(string_map(at(&namespace, &["metadata", "labels"])))
     }
 
     /// The `autobackup.kubewarden.io/target` annotation of an existing object (`None` when it
@@ -76,11 +80,11 @@ impl<'a> Lookups<'a> {
             name,
             field_mask: Some("metadata.annotations"),
         })?;
-        let target = object.pointer("/metadata/annotations").and_then(|a| a.get(TARGET));
+        let target = at(&object, &["metadata", "annotations", TARGET]);
         Ok(target.and_then(Value::as_str).map(str::to_string))
     }
 
-    fn get(&self, query: Query) -> Result<Value, LookupError> {
+    fn get(&self, query: Query) -> Answer {
         let key = (
             query.api_version.to_string(),
             query.kind.to_string(),
@@ -90,7 +94,7 @@ impl<'a> Lookups<'a> {
         if let Some((_, answer)) = self.answers.borrow().iter().find(|(asked, _)| *asked == key) {
             return answer.clone();
         }
-        let answer = self.cluster.get(&query);
+        let answer = self.cluster.get(&query).map(Rc::new);
         self.answers.borrow_mut().push((key, answer.clone()));
         answer
     }
