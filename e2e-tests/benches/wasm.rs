@@ -1,7 +1,7 @@
-//! `make bench`: one evaluation of the compiled policy.wasm as policy-server runs it (wasmtime,
-//! waPC, host calls answered from memory), per path that matters. Each evaluation includes the
-//! instantiation, `protocol_version` and `validate_settings`, as `kwctl run` does. A warm-up,
-//! then the median of repeated batches.
+//! `make bench`: one evaluation of the compiled policy.wasm as policy-server runs it (wasmtime
+//! with Cranelift's optimizations, waPC, host calls answered from memory), per path that
+//! matters. Each evaluation includes the instantiation, `protocol_version` and
+//! `validate_settings`, as `kwctl run` does. A warm-up, then the median of repeated batches.
 
 #[path = "../../benches/support/timing.rs"]
 mod timing;
@@ -49,7 +49,7 @@ fn bench(runner: &Runner, cluster: &Cluster, name: &str, object: Value) {
 
 fn main() {
     let policy = std::env::var_os("POLICY_WASM").map_or_else(|| repo_root().join("policy.wasm"), Into::into);
-    let module = PolicyModule::from_file(&policy).expect("policy.wasm compiles (make policy.wasm)");
+    let module = PolicyModule::from_file_optimized(&policy).expect("policy.wasm compiles (make policy.wasm)");
     let allow_list = AllowList::from_metadata_file(&repo_root().join("metadata.yml")).expect("metadata.yml");
     let runner = Runner::new(module, allow_list);
     let cluster = Cluster::from_file(&repo_root().join("examples/cluster.yaml")).expect("examples/cluster.yaml");
