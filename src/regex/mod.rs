@@ -15,25 +15,33 @@
 mod parse;
 mod program;
 
+use std::cell::OnceCell;
+
 use program::Program;
 
-/// A compiled pattern.
+/// A pattern, checked when made and compiled on its first use: most objects define no custom
+/// variable, and policy-server gives every request a fresh instance of the policy, so a
+/// pattern compiled with the settings would be compiled for every request.
 #[derive(Debug, Clone)]
 pub struct Regex {
-    program: Program,
+    ast: parse::Node,
+    program: OnceCell<Program>,
 }
 
 impl Regex {
-    /// Compiles `pattern`, or says why it is not a valid one.
+    /// Checks `pattern`, or says why it is not a valid one.
     pub fn new(pattern: &str) -> Result<Regex, String> {
         let ast = parse::parse(pattern)?;
-        let program = Program::compile(&ast)?;
-        Ok(Regex { program })
+        program::check_size(&ast)?;
+        Ok(Regex {
+            ast,
+            program: OnceCell::new(),
+        })
     }
 
     /// Whether the pattern matches somewhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.program.is_match(text)
+        self.program.get_or_init(|| Program::compile(&self.ast)).is_match(text)
     }
 }
 

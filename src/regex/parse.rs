@@ -7,7 +7,7 @@ const MAX_NESTING: usize = 250;
 /// The largest count in `{n}`, `{n,}` and `{n,m}`.
 pub(super) const MAX_COUNT: u32 = 1000;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Node {
     Empty,
     /// One character from a set.

@@ -25,16 +25,54 @@ pub(super) struct Program {
     anchored: bool,
 }
 
+/// Whether the program of `node` stays within [`MAX_INSTRUCTIONS`], found without building it:
+/// checking a pattern is then cheap, and only a pattern in use is compiled.
+pub(super) fn check_size(node: &Node) -> Result<(), String> {
+    match size(node).saturating_add(1) <= MAX_INSTRUCTIONS {
+        true => Ok(()),
+        false => Err("the pattern is too large (its counted repetitions copy too much)".into()),
+    }
+}
+
+/// How many instructions `node` compiles to (saturating: counts multiply when nested).
+fn size(node: &Node) -> usize {
+    match node {
+        Node::Empty => 0,
+        Node::Class(_) | Node::Look(_) => 1,
+        Node::Concat(items) => items.iter().map(size).fold(0, usize::saturating_add),
+        // Every alternative but the last adds a Split and a Jump.
+        Node::Alt(alternatives) => {
+            let with_jumps = alternatives.iter().map(|item| size(item).saturating_add(2));
+            with_jumps.fold(0usize, usize::saturating_add).saturating_sub(2)
+        }
+        Node::Repeat { node, min, max } => {
+            let body = size(node);
+            let copies = body.saturating_mul(*min as usize);
+            let rest = match max {
+                None => body.saturating_add(2),
+                Some(max) => (body + 1).saturating_mul((max - min) as usize),
+            };
+            copies.saturating_add(rest)
+        }
+    }
+}
+
 impl Program {
-    pub(super) fn compile(node: &Node) -> Result<Program, String> {
+    /// The program of `node`, whose size [`check_size`] accepted.
+    pub(super) fn compile(node: &Node) -> Program {
         let mut program = Program {
             insts: Vec::new(),
             anchored: false,
         };
-        program.emit_node(node)?;
-        program.push(Inst::Match)?;
+        program.emit_node(node);
+        program.insts.push(Inst::Match);
+        debug_assert_eq!(
+            program.insts.len(),
+            size(node) + 1,
+            "check_size counts what compile emits"
+        );
         program.anchored = program.starts_anchored();
-        Ok(program)
+        program
     }
 
     /// Whether every path from the first instruction meets `^` before it reads a character or
@@ -57,45 +95,41 @@ impl Program {
         true
     }
 
-    fn push(&mut self, inst: Inst) -> Result<usize, String> {
-        if self.insts.len() >= MAX_INSTRUCTIONS {
-            return Err("the pattern is too large (its counted repetitions copy too much)".into());
-        }
+    fn push(&mut self, inst: Inst) -> usize {
         self.insts.push(inst);
-        Ok(self.insts.len() - 1)
+        self.insts.len() - 1
     }
 
-    fn emit_node(&mut self, node: &Node) -> Result<(), String> {
+    fn emit_node(&mut self, node: &Node) {
         match node {
             Node::Empty => {}
             Node::Class(class) => {
-                self.push(Inst::Class(class.clone()))?;
+                self.push(Inst::Class(class.clone()));
             }
             Node::Look(look) => {
-                self.push(Inst::Look(*look))?;
+                self.push(Inst::Look(*look));
             }
             Node::Concat(items) => {
                 for item in items {
-                    self.emit_node(item)?;
+                    self.emit_node(item);
                 }
             }
-            Node::Alt(alternatives) => self.emit_alternatives(alternatives)?,
-            Node::Repeat { node, min, max } => self.emit_repeat(node, *min, *max)?,
+            Node::Alt(alternatives) => self.emit_alternatives(alternatives),
+            Node::Repeat { node, min, max } => self.emit_repeat(node, *min, *max),
         }
-        Ok(())
     }
 
     /// `Split(a, next) a Jump(end) next: Split(b, …) b Jump(end) … last end:`.
-    fn emit_alternatives(&mut self, alternatives: &[Node]) -> Result<(), String> {
+    fn emit_alternatives(&mut self, alternatives: &[Node]) {
         let mut jumps = Vec::new();
         for (i, alternative) in alternatives.iter().enumerate() {
             if i + 1 == alternatives.len() {
-                self.emit_node(alternative)?;
+                self.emit_node(alternative);
                 break;
             }
-            let split = self.push(Inst::Split(0, 0))?;
-            self.emit_node(alternative)?;
-            jumps.push(self.push(Inst::Jump(0))?);
+            let split = self.push(Inst::Split(0, 0));
+            self.emit_node(alternative);
+            jumps.push(self.push(Inst::Jump(0)));
             let next = self.insts.len();
             self.insts[split] = Inst::Split(split + 1, next);
         }
@@ -103,19 +137,18 @@ impl Program {
         for jump in jumps {
             self.insts[jump] = Inst::Jump(end);
         }
-        Ok(())
     }
 
-    fn emit_repeat(&mut self, node: &Node, min: u32, max: Option<u32>) -> Result<(), String> {
+    fn emit_repeat(&mut self, node: &Node, min: u32, max: Option<u32>) {
         for _ in 0..min {
-            self.emit_node(node)?;
+            self.emit_node(node);
         }
         match max {
             // `loop: Split(body, end) body Jump(loop) end:`
             None => {
-                let split = self.push(Inst::Split(0, 0))?;
-                self.emit_node(node)?;
-                self.push(Inst::Jump(split))?;
+                let split = self.push(Inst::Split(0, 0));
+                self.emit_node(node);
+                self.push(Inst::Jump(split));
                 let end = self.insts.len();
                 self.insts[split] = Inst::Split(split + 1, end);
             }
@@ -123,8 +156,8 @@ impl Program {
             Some(max) => {
                 let mut splits = Vec::new();
                 for _ in min..max {
-                    splits.push(self.push(Inst::Split(0, 0))?);
-                    self.emit_node(node)?;
+                    splits.push(self.push(Inst::Split(0, 0)));
+                    self.emit_node(node);
                 }
                 let end = self.insts.len();
                 for split in splits {
@@ -132,7 +165,6 @@ impl Program {
                 }
             }
         }
-        Ok(())
     }
 
     /// Whether the program matches somewhere in `text`.
