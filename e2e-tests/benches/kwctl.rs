@@ -6,7 +6,8 @@
 //! policy-server does not cache) — in one run, for an object without the trigger and an
 //! annotated Deployment. Lookups go to the fake Kubernetes API of the policy-server tests,
 //! serving `examples/cluster.yaml`, as policy-server's kube client would ask a real one. Prints
-//! the mean `validate` time of each and the ratios to the floors.
+//! the mean `validate` time of each (the median of three rounds, the policies taking turns, so
+//! that a busy moment of a shared machine counts once) and the ratios to the floors.
 //!
 //! Needs kwctl on PATH and a loopback-only network namespace (the Makefile runs it through
 //! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT`, `FLOOR_LOOKUPS` and
@@ -28,8 +29,10 @@ use backup_blueprint_policy_e2e::run::Runner;
 use fake_api::{Contents, FakeApiServer};
 use serde_json::json;
 
-/// Seconds `kwctl bench` measures each case.
-const MEASUREMENT_SECONDS: &str = "4";
+/// Seconds `kwctl bench` measures each case, in each round.
+const MEASUREMENT_SECONDS: &str = "3";
+/// Rounds of every case; the median is reported.
+const ROUNDS: usize = 3;
 
 fn repo_root() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).to_path_buf()
@@ -82,23 +85,29 @@ fn main() {
         ("annotated, CREATE", request(&root, work.path(), Kind::Create)),
         ("annotated, re-applied", request(&root, work.path(), Kind::Reapply)),
     ];
-    println!("kwctl bench, mean validate time ({MEASUREMENT_SECONDS} s per case):");
+    println!("kwctl bench, mean validate time (median of {ROUNDS} rounds of {MEASUREMENT_SECONDS} s per case):");
     for (case, request) in &requests {
         let create = *case == "annotated, CREATE";
-        let mut times = Vec::new();
+        let variants: Vec<_> = annotated.iter().filter(|variant| create || !variant.3).collect();
+        let mut rounds = vec![Vec::new(); variants.len()];
         let mut asked = Vec::new();
-        for (name, wasm, settings, create_only) in &annotated {
-            if *create_only && !create {
-                continue;
+        let mut counts = Vec::new();
+        for round in 0..ROUNDS {
+            for (index, (_, wasm, settings, _)) in variants.iter().enumerate() {
+                let before = api.request_count();
+                let (micros, iterations) = bench(wasm, settings, request, &kubeconfig);
+                rounds[index].push(micros);
+                if round == 0 {
+                    counts.push((api.request_count() - before, iterations));
+                    asked.push(objects_asked(&api.requests_since(before)));
+                }
             }
-            let before = api.request_count();
-            let (micros, iterations) = bench(wasm, settings, request, &kubeconfig);
-            let api_requests = api.request_count() - before;
+        }
+        let times: Vec<f64> = rounds.iter_mut().map(|times| median(times)).collect();
+        for ((name, ..), (micros, (api_requests, iterations))) in variants.iter().zip(times.iter().zip(&counts)) {
             println!(
                 "  {case:<21} {name:<55} {micros:>8.1} µs  ({api_requests} API requests in {iterations} evaluations)"
             );
-            times.push(micros);
-            asked.push(objects_asked(&api.requests_since(before)));
         }
         println!(
             "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×, \
@@ -121,6 +130,11 @@ fn main() {
             }
         }
     }
+}
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
 
 /// The objects a run asked the API server for (`GET` paths of one object, discovery left
