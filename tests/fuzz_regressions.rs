@@ -107,3 +107,14 @@ fn evaluate_crash_976e5c53_rejects_in_4_kib() {
         other => panic!("not rejected: {other:?}"),
     }
 }
+
+/// `make fuzz` (cron): an `@every` duration of control characters, quoted twice, each quote 80
+/// characters before escaping and six times as long after (`\u{17}`): a 1,028-byte message
+/// where a cron message stays within 1 KiB. A quote now counts its characters after escaping.
+#[test]
+fn escaped_quotes_stay_short() {
+    let schedule = format!("@every 1\u{206c}{}ay\u{206c}@\u{206c}", "\u{17}".repeat(117));
+    let message = backup_blueprint_policy::cron::validate_schedule(&schedule).unwrap_err();
+    assert!(message.len() <= 1024, "{} bytes: {message}", message.len());
+    assert!(message.starts_with("@every duration '1\\u{206c}\\u{17}"), "{message}");
+}

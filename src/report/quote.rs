@@ -7,19 +7,31 @@ const MAX_LISTED_ITEMS: usize = 10;
 
 /// `text`, cut to 80 characters with `…` when longer. When it holds a hidden character (see
 /// [`is_hidden`]) the whole text is escaped, so that a quoted value cannot break the message's
-/// lines or reorder or hide what a person reads.
+/// lines or reorder or hide what a person reads; the 80 characters are then counted after
+/// escaping (an escape is up to 8), so that a quote stays as short whatever the text.
 pub fn shorten(text: &str) -> String {
-    let (head, cut) = match text.char_indices().nth(MAX_QUOTED_CHARS) {
-        Some((end, _)) => (&text[..end], true),
-        None => (text, false),
+    let head = match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
     };
-    let mut quoted = String::with_capacity(head.len());
-    match head.chars().any(is_hidden) {
-        true => head.chars().for_each(|c| push_escaped(&mut quoted, c)),
-        false => quoted.push_str(head),
+    if !head.chars().any(is_hidden) {
+        let mut quoted = head.to_string();
+        if head.len() < text.len() {
+            quoted.push('…');
+        }
+        return quoted;
     }
-    if cut {
-        quoted.push('…');
+    let mut quoted = String::new();
+    let mut shown = 0;
+    for c in text.chars() {
+        let before = quoted.len();
+        push_escaped(&mut quoted, c);
+        shown += quoted[before..].chars().count();
+        if shown > MAX_QUOTED_CHARS {
+            quoted.truncate(before);
+            quoted.push('…');
+            break;
+        }
     }
     quoted
 }
@@ -114,6 +126,10 @@ mod tests {
         assert_eq!(shorten("a'b\\c\"\0\r"), "a\\'b\\\\c\\\"\\0\\r");
         assert_eq!(shorten("pay\u{200f}\u{2028}\u{feff}"), "pay\\u{200f}\\u{2028}\\u{feff}");
         assert_eq!(shorten("\u{1b}[31mé"), "\\u{1b}[31mé");
+        // Escaped, a quote still has at most 80 characters, each escape whole.
+        let escapes = format!("1{}", "\u{17}".repeat(200));
+        assert_eq!(shorten(&escapes), format!("1{}…", "\\u{17}".repeat(13)));
+        assert_eq!(shorten(&"\t".repeat(40)), "\\t".repeat(40));
         assert_eq!(list(&["a", "b"]), "a, b");
         let items: Vec<String> = (0..12).map(|i| i.to_string()).collect();
         assert_eq!(list(&items), "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, … (12 in all)");
