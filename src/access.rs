@@ -2,13 +2,12 @@
 //! which BackupBlueprint. Stash's blueprints are cluster-wide; these rules are the
 //! admission-time counterpart of KubeStash's `usagePolicy.allowedNamespaces`.
 
-use crate::string_map::StringMap;
-
 use serde_json::Value;
 
 use crate::report::Problem;
 use crate::selection::{Glob, NamespaceMatch};
 use crate::settings::fields;
+use crate::string_map::StringMap;
 
 const RULE_FIELDS: [&str; 3] = ["blueprints", "namespaces", "namespaceSelector"];
 /// A rejection describes at most this many rules.

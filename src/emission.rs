@@ -1,13 +1,12 @@
 //! Emission (SPEC §7): the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
-use crate::json_fields::at;
-use crate::string_map::StringMap;
-
 use serde_json::{Map, Value};
 
 use crate::annotations::RESOLVED;
+use crate::json_fields::at;
 use crate::objects::Generated;
+use crate::string_map::StringMap;
 
 /// `value` as compact JSON text, with the serializer `policy.wasm` links anyway (`Display`
 /// links a second one and a pretty one). A JSON value always serializes.

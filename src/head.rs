@@ -3,12 +3,11 @@
 //! object as Kubernetes' decoder reads it: `null` is an absent field, unknown fields are
 //! ignored, and a field of the wrong type is a rejection that names it.
 
-use crate::string_map::StringMap;
-
 use serde_json::{Map, Value};
 
 use crate::json_fields::{child, expect_list, expect_map, expect_str, field, item, kind, wrong_type};
 use crate::report::shorten;
+use crate::string_map::StringMap;
 
 /// Why the object, or its metadata, could not be read.
 pub const UNREADABLE_OBJECT: &str = "the object could not be read";

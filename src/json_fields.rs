@@ -84,14 +84,13 @@ pub(crate) fn expect_map<'a>(value: &'a Value, path: &str, expected: &str) -> Re
 pub(crate) fn unknown_fields(map: &Map<String, Value>, known: &[&str], path: &str) -> Vec<String> {
     map.keys()
         .filter(|name| !known.contains(&name.as_str()))
-        .map(|name| {
-            format!(
-                "{}: unknown field; expected {}",
-                child(path, &shorten(name)),
-                alternatives(known)
-            )
-        })
+        .map(|name| format!("{}: {}", child(path, &shorten(name)), unknown_field(known)))
         .collect()
+}
+
+/// `unknown field; expected a, b or c`.
+pub(crate) fn unknown_field(known: &[&str]) -> String {
+    format!("unknown field; expected {}", alternatives(known))
 }
 
 /// `a`, `a or b`, `a, b or c`.

@@ -1,11 +1,10 @@
 //! The opt-out of a target (SPEC §8.2): `autobackup.kubewarden.io/skip: "true"` with a
 //! reason, and optionally the date it ends.
 
-use crate::string_map::StringMap;
-
 use crate::annotations::{SKIP, SKIP_REASON, SKIP_UNTIL};
 use crate::civil_date::{Date, days_until};
 use crate::report::{Problem, shorten};
+use crate::string_map::StringMap;
 
 pub const MAX_REASON_CHARS: usize = 256;
 /// An opt-out that ends within this many days is accepted with a warning.

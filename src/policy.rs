@@ -1,8 +1,6 @@
 //! One admission request: decide whether the object is ours (SPEC §2), evaluate it as a
 //! target, and turn the verdict into a decision with the emitted objects (SPEC §7).
 
-use crate::string_map::StringMap;
-
 use serde_json::Value;
 
 use crate::annotations::{self, RESOLVED, Trigger};
@@ -17,6 +15,7 @@ use crate::lookups::{Cluster, Lookups};
 use crate::opt_out::{self, OptOut};
 use crate::report::{self, Headline, Problem};
 use crate::settings::Settings;
+use crate::string_map::StringMap;
 use crate::target::{self, Family, Target};
 
 /// The parts of an admission request the policy reads.
@@ -214,7 +213,7 @@ impl Admitted {
                     blueprint,
                     annotations,
                 } => {
-                    self.annotations.extend(annotations.clone());
+                    self.annotations.extend(annotations.iter());
                     self.trigger = Trigger::Present;
                     added = annotations;
                     defaulted_by = Some((rule, blueprint));

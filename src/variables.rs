@@ -1,11 +1,10 @@
 //! The variables a blueprint may use: Stash's built-in `TARGET_*` (SPEC §5.1) and the custom
 //! ones a target defines with `vars.autobackup.kubewarden.io/<NAME>` (SPEC §5.2).
 
-use crate::string_map::StringMap;
-
 use crate::annotations::VARS_PREFIX;
 use crate::report::{Problem, list, shorten};
 use crate::settings::{CustomVariables, variable_name_problem};
+use crate::string_map::StringMap;
 use crate::substitution::Variables;
 use crate::target::Target;
 

@@ -1,13 +1,12 @@
 //! Step for a target without the trigger: the first `defaultBlueprints` rule that matches it
 //! gives it a blueprint, and a workload the volumes to back up (SPEC §8.3).
 
-use crate::string_map::StringMap;
-
 use serde_json::Value;
 
 use super::{Context, Findings, namespace};
 use crate::annotations::{BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS};
 use crate::inference::{infer_storage, why_none};
+use crate::string_map::StringMap;
 
 pub enum Defaulting {
     /// The annotations to add, from rule `rule`.

@@ -11,8 +11,6 @@ mod namespace;
 pub mod required;
 mod storage;
 
-use crate::string_map::StringMap;
-
 use serde_json::Value;
 
 pub use context::Context;
@@ -22,6 +20,7 @@ use crate::annotations::{self, BackupAnnotations, SCHEDULE, Trigger};
 use crate::checks;
 use crate::objects::Generated;
 use crate::report::Problem;
+use crate::string_map::StringMap;
 use crate::variables;
 
 /// Checks the annotations of the target, resolves its allowed blueprints and checks the

@@ -1,11 +1,10 @@
 //! The target's Namespace: its labels, read at most once per evaluation and only when a
 //! selector must decide.
 
-use crate::string_map::StringMap;
-
 use super::Context;
 use crate::lookups::LookupError;
 use crate::selection::NamespaceMatch;
+use crate::string_map::StringMap;
 
 /// The labels of the target's Namespace; a Namespace that does not exist has none. `Err` is
 /// why the lookup failed.

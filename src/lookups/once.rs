@@ -61,7 +61,9 @@ impl<'a> Lookups<'a> {
             name,
             field_mask: Some("metadata.labels"),
         })?;
-        Ok(string_map(at(&namespace, &["metadata", "labels"])))
+        // Labels that are not strings are ignored.
+        let labels = at(&namespace, &["metadata", "labels"]).and_then(Value::as_object);
+        Ok(labels.map(StringMap::strings_of).unwrap_or_default())
     }
 
     /// The `autobackup.kubewarden.io/target` annotation of an existing object (`None` when it
@@ -98,14 +100,6 @@ impl<'a> Lookups<'a> {
         self.answers.borrow_mut().push((key, answer.clone()));
         answer
     }
-}
-
-/// A JSON object of strings as a map; other values are ignored.
-fn string_map(value: Option<&Value>) -> StringMap {
-    value
-        .and_then(Value::as_object)
-        .map(StringMap::strings_of)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ fn size(node: &Node) -> usize {
             let copies = body.saturating_mul(*min as usize);
             let rest = match max {
                 None => body.saturating_add(2),
-                Some(max) => (body + 1).saturating_mul((max - min) as usize),
+                Some(max) => body.saturating_add(1).saturating_mul((max - min) as usize),
             };
             copies.saturating_add(rest)
         }

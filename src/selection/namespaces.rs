@@ -1,14 +1,13 @@
 //! The namespace part of a settings rule: `namespaces` (globs) and/or `namespaceSelector`,
 //! matching a namespace when either does (SPEC §8).
 
-use crate::string_map::StringMap;
-
 use serde_json::Value;
 
 use super::glob::Glob;
 use super::selector::LabelSelector;
 use crate::json_fields::{child, expect_list, expect_str, item};
 use crate::report::list;
+use crate::string_map::StringMap;
 
 /// Which namespaces a rule applies to. With neither part it applies to every namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

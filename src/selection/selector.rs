@@ -2,13 +2,12 @@
 //! like the API server validates one (`ValidateLabelSelector`), matched against a Namespace's
 //! labels, and described the way kubectl prints selectors.
 
-use crate::string_map::StringMap;
-
 use serde_json::Value;
 
 use super::labels::{label_key_problem, label_value_problem};
 use crate::json_fields::{child, expect_list, expect_map, expect_str, field, item, unknown_fields};
 use crate::report::shorten;
+use crate::string_map::StringMap;
 
 /// At most this many requirements, and values per requirement, are described.
 const MAX_DESCRIBED: usize = 10;

@@ -24,7 +24,7 @@ pub fn rules<T>(
     let mut problems = Vec::new();
     let mut rules = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        if let Some(rule) = parse(item, &format!("{path}[{index}]"), &mut problems) {
+        if let Some(rule) = parse(item, &json_fields::item(path, index), &mut problems) {
             rules.push(rule);
         }
     }
@@ -74,7 +74,7 @@ pub fn list<T>(
     };
     let mut parsed = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let item_path = format!("{path}[{index}]");
+        let item_path = json_fields::item(path, index);
         match item.as_str().map(&parse) {
             Some(Ok(one)) => parsed.push(one),
             Some(Err(why)) => problems.push(Problem::setting(item_path, why)),

@@ -8,7 +8,7 @@ use crate::access::AccessRules;
 use crate::defaults::DefaultBlueprints;
 use crate::guardrails::Guardrails;
 use crate::json_fields::{
-    alternatives, boolean, child, expect_list, expect_map, expect_str, field, item, kind, unknown_fields,
+    alternatives, boolean, child, expect_list, expect_map, expect_str, field, item, kind, unknown_field, unknown_fields,
 };
 use crate::report::{Problem, bounded, settings_problems, shorten};
 use crate::requirement::RequireBackup;
@@ -144,7 +144,7 @@ impl RawSettings {
                 "requireBackup" => raw.require_backup = Some(value),
                 "defaultBlueprints" => raw.default_blueprints = Some(value),
                 "guardrails" => raw.guardrails = Some(value),
-                _ => found(Err(format!("unknown field; expected {}", alternatives(Self::FIELDS)))),
+                _ => found(Err(unknown_field(Self::FIELDS))),
             }
         }
         raw

@@ -1,8 +1,6 @@
 //! Evaluation: the walk over a JSON tree, and the value of each parsed string, within the
 //! bounds on size, depth and work.
 
-use crate::string_map::StringMap;
-
 use serde_json::{Map, Value};
 
 use super::glob::{match_len, parse_glob};
@@ -10,6 +8,7 @@ use super::operators::{change_case, cut, replace, substring};
 use super::parse::{ParseError, parse_template};
 use super::syntax::{End, Expr, Op, Piece, Word};
 use super::{MAX_STRING_BYTES, MAX_TREE_BYTES, MAX_TREE_DEPTH, SubstitutionError, Variables, WORK_BUDGET};
+use crate::string_map::StringMap;
 
 /// The work budget ran out; the error is already recorded.
 pub(super) struct Exhausted;

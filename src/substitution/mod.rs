@@ -23,11 +23,12 @@ mod operators;
 mod parse;
 mod syntax;
 
-use crate::string_map::StringMap;
 use std::fmt;
 
 use eval::Session;
 use serde_json::Value;
+
+use crate::string_map::StringMap;
 
 pub type Variables = StringMap;
 
