@@ -204,10 +204,7 @@ fn retention_policy(policy: Option<&Value>) -> Vec<FieldProblem> {
         if let Some(value) = policy.get(keep).filter(|v| v.as_i64().is_none_or(|n| n < 0)) {
             problems.push((
                 format!("{field}.{keep}"),
-                format!(
-                    "must be a non-negative integer, got {}",
-                    crate::emission::json_text(value)
-                ),
+                format!("must be a non-negative integer, got {}", crate::json_text::of(value)),
             ));
         }
     }

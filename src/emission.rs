@@ -5,14 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::annotations::RESOLVED;
 use crate::json_fields::at;
+use crate::json_text;
 use crate::objects::Generated;
 use crate::string_map::StringMap;
-
-/// `value` as compact JSON text, with the serializer `policy.wasm` links anyway (`Display`
-/// links a second one and a pretty one). A JSON value always serializes.
-pub fn json_text(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
 
 /// The compact `v1 List` of every generated object: per blueprint, the Repository then the
 /// BackupConfiguration. Written around the objects' own JSON rather than built as a value, which
@@ -24,7 +19,7 @@ pub fn resolved_list(generated: &[Generated]) -> String {
         if index > 0 {
             list.push(',');
         }
-        list.push_str(&json_text(object));
+        json_text::write(&mut list, object);
     }
     list.push_str(r#"],"kind":"List"}"#);
     list
@@ -145,7 +140,7 @@ mod tests {
                 .flat_map(|g| [g.repository.clone(), g.backup_configuration.clone()])
                 .collect();
             let list = json!({"kind": "List", "apiVersion": "v1", "items": items});
-            assert_eq!(resolved_list(&generated), json_text(&list));
+            assert_eq!(resolved_list(&generated), json_text::of(&list));
         }
     }
 

@@ -17,6 +17,7 @@ pub mod guardrails;
 pub mod head;
 pub mod inference;
 mod json_fields;
+pub mod json_text;
 pub mod lookups;
 pub mod naming;
 pub mod objects;
@@ -32,6 +33,7 @@ pub mod settings;
 pub mod string_map;
 pub mod substitution;
 pub mod target;
+pub mod validation_response;
 pub mod variables;
 
 #[cfg(target_arch = "wasm32")]

@@ -3,7 +3,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
 use serde_json::Value;
@@ -13,6 +12,7 @@ use crate::lookups::HostCluster;
 use crate::policy::{self, Admission, Decision, Outcome, Screened, evaluate, evaluate_screened};
 use crate::request;
 use crate::settings::{self, Settings};
+use crate::validation_response;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -26,7 +26,7 @@ fn validate(payload: &[u8]) -> guest::CallResult {
         Ok(outcome) => (outcome.decision, outcome.warnings),
         Err(message) => (Decision::Reject(message), Vec::new()),
     };
-    Ok(serde_json::to_vec(&response(decision, warnings))?)
+    Ok(validation_response::json(&decision, &warnings).into_bytes())
 }
 
 /// An object is judged from the first, partial read of the request; only one the policy
@@ -86,22 +86,6 @@ fn compiled_settings(sent: Value) -> Result<Rc<Settings>, String> {
     let settings = Rc::new(settings::from_value(sent.clone())?);
     LAST_SETTINGS.set(Some((sent, Rc::clone(&settings))));
     Ok(settings)
-}
-
-fn response(decision: Decision, warnings: Vec<String>) -> ValidationResponse {
-    let (accepted, message, mutated_object) = match decision {
-        Decision::Accept => (true, None, None),
-        Decision::Mutate(object) => (true, None, Some(object)),
-        Decision::Reject(message) => (false, Some(message), None),
-    };
-    ValidationResponse {
-        accepted,
-        message,
-        code: None,
-        mutated_object,
-        audit_annotations: None,
-        warnings: (!warnings.is_empty()).then_some(warnings),
-    }
 }
 
 fn validate_settings(payload: &[u8]) -> guest::CallResult {

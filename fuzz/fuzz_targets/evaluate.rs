@@ -10,7 +10,8 @@
 //!
 //! Checks: no panic; a rejection or warning is at most 4 KiB; the host calls stay within the
 //! SPEC §6 budget (≤ 1 Namespace + 16 × (1 BackupBlueprint + 1 Secret + 2 collision lookups))
-//! and none is made twice; a mutated object evaluated again as an UPDATE is accepted as it is.
+//! and none is made twice; the answer is written as serde_json writes it; a mutated object
+//! evaluated again as an UPDATE is accepted as it is.
 #![no_main]
 
 mod common;

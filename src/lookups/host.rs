@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::{Cluster, LookupError, Query};
-use crate::emission;
 use crate::json_fields::{object, text};
+use crate::json_text;
 
 /// policy-server's text for a missing object starts with this.
 const NOT_FOUND_PREFIX: &str = "Cannot find ";
@@ -13,7 +13,7 @@ pub struct HostCluster;
 
 impl Cluster for HostCluster {
     fn get(&self, query: &Query) -> Result<Value, LookupError> {
-        let payload = emission::json_text(&get_resource_request(query));
+        let payload = json_text::of(&get_resource_request(query));
         let answer = kubewarden_policy_sdk::wapc_guest::host_call(
             "kubewarden",
             "kubernetes",

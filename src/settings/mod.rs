@@ -237,7 +237,7 @@ pub fn from_value(value: Value) -> Result<Settings, String> {
         other => {
             return Err(format!(
                 "{INVALID}: expected a map of setting names to values, got {}",
-                crate::report::shorten(&crate::emission::json_text(&other))
+                crate::report::shorten(&crate::json_text::of(&other))
             ));
         }
     };

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use backup_blueprint_policy::policy::{Decision, Outcome};
+use backup_blueprint_policy::{json_text, validation_response};
 use backup_blueprint_policy::string_map::StringMap;
 
 /// The longest rejection message the policy may give (issue 9: at most 4 KiB).
@@ -46,9 +47,10 @@ pub fn expand_key(key: &str) -> String {
     }
 }
 
-/// The invariants of every evaluation: a bounded message, the host-call budget of SPEC §6 and
-/// no lookup made twice.
+/// The invariants of every evaluation: a bounded message, the host-call budget of SPEC §6, no
+/// lookup made twice, and an answer written as serde_json writes it.
 pub fn check_outcome(outcome: &Outcome, calls: &[String]) {
+    check_answer(outcome);
     if let Decision::Reject(message) = &outcome.decision {
         assert!(
             message.len() <= MAX_MESSAGE_BYTES,
@@ -65,6 +67,21 @@ pub fn check_outcome(outcome: &Outcome, calls: &[String]) {
         );
     }
     check_calls(calls);
+}
+
+/// The policy's own JSON writer writes what serde_json writes: the mutated object, and an answer
+/// that reads back as the decision.
+fn check_answer(outcome: &Outcome) {
+    if let Decision::Mutate(object) = &outcome.decision {
+        assert_eq!(json_text::of(object), serde_json::to_string(object).unwrap());
+    }
+    let answer = validation_response::json(&outcome.decision, &outcome.warnings);
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("the answer is JSON");
+    let message = match &outcome.decision {
+        Decision::Reject(message) => Some(message.as_str()),
+        _ => None,
+    };
+    assert_eq!(answer["message"].as_str(), message);
 }
 
 pub fn check_calls(calls: &[String]) {
