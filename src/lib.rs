@@ -36,7 +36,6 @@ pub mod target;
 pub mod validation_response;
 pub mod variables;
 
-#[cfg(target_arch = "wasm32")]
 mod allocator;
 #[cfg(target_arch = "wasm32")]
 mod wasm;

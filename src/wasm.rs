@@ -7,6 +7,7 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
 use serde_json::Value;
 
+use crate::allocator;
 use crate::civil_date::SystemClock;
 use crate::lookups::HostCluster;
 use crate::policy::{self, Admission, Decision, Outcome, Screened, evaluate, evaluate_screened};
@@ -22,11 +23,13 @@ pub extern "C" fn wapc_init() {
 }
 
 fn validate(payload: &[u8]) -> guest::CallResult {
-    let (decision, warnings) = match decide(payload) {
-        Ok(outcome) => (outcome.decision, outcome.warnings),
-        Err(message) => (Decision::Reject(message), Vec::new()),
-    };
-    Ok(validation_response::json(&decision, &warnings).into_bytes())
+    Ok(allocator::in_request_arena(|| {
+        let (decision, warnings) = match decide(payload) {
+            Ok(outcome) => (outcome.decision, outcome.warnings),
+            Err(message) => (Decision::Reject(message), Vec::new()),
+        };
+        validation_response::json(&decision, &warnings).into_bytes()
+    }))
 }
 
 /// An object is judged from the first, partial read of the request; only one the policy
@@ -83,9 +86,13 @@ fn compiled_settings(sent: Value) -> Result<Rc<Settings>, String> {
     if let Some(settings) = cached {
         return Ok(settings);
     }
-    let settings = Rc::new(settings::from_value(sent.clone())?);
-    LAST_SETTINGS.set(Some((sent, Rc::clone(&settings))));
-    Ok(settings)
+    // Kept for the next requests: copied out of this request's arena.
+    allocator::persistent(|| {
+        let sent = sent.clone();
+        let settings = Rc::new(settings::from_value(sent.clone())?);
+        LAST_SETTINGS.set(Some((sent, Rc::clone(&settings))));
+        Ok(settings)
+    })
 }
 
 fn validate_settings(payload: &[u8]) -> guest::CallResult {

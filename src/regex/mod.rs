@@ -41,7 +41,9 @@ impl Regex {
 
     /// Whether the pattern matches somewhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.program.get_or_init(|| Program::compile(&self.ast)).is_match(text)
+        // Kept with the settings, from one request to the next.
+        let compile = || crate::allocator::persistent(|| Program::compile(&self.ast));
+        self.program.get_or_init(compile).is_match(text)
     }
 }
 

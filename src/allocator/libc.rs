@@ -1,4 +1,4 @@
-//! The allocator of `policy.wasm`: talc for Rust, and the C `malloc` family over it.
+//! The C `malloc` family over the policy's allocator.
 //!
 //! Rust's default allocator on wasm32-wasip1 is wasi-libc's dlmalloc (11 KB). A global
 //! allocator alone does not remove it: std still reaches libc's `malloc` (reading
@@ -8,8 +8,7 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::null_mut;
 
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+use super::ALLOCATOR;
 
 /// In front of each C allocation: its size, then its alignment, in the last two words before
 /// the pointer handed out; the alignment is at least this, so they always fit.
