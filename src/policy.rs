@@ -197,25 +197,31 @@ struct Admitted {
 }
 
 impl Admitted {
-    fn decide(mut self, context: &Context, today: Date) -> Outcome {
+    fn decide(self, context: &Context, today: Date) -> Outcome {
+        let Admitted {
+            mut object,
+            mut annotations,
+            mut trigger,
+            stored,
+            rules_apply,
+        } = self;
         let mut findings = Findings::default();
-        let spec = self.object.get("spec").cloned();
-        let spec = spec.as_ref();
-        let opt_out = opt_out::read(&self.annotations, today);
+        let spec = object.get("spec");
+        let opt_out = opt_out::read(&annotations, today);
         let mut added = StringMap::new();
         let mut not_defaulted = None;
         let mut defaulted_by = None;
-        let may_default = self.rules_apply && !self.stored && !matches!(opt_out, OptOut::Valid { .. });
-        if self.trigger == Trigger::Absent && may_default {
+        let may_default = rules_apply && !stored && !matches!(opt_out, OptOut::Valid { .. });
+        if trigger == Trigger::Absent && may_default {
             match defaulting::choose(context, spec, &mut findings) {
                 Defaulting::Applied {
                     rule,
                     blueprint,
-                    annotations,
+                    annotations: defaults,
                 } => {
-                    self.annotations.extend(annotations.iter());
-                    self.trigger = Trigger::Present;
-                    added = annotations;
+                    annotations.extend(defaults.iter());
+                    trigger = Trigger::Present;
+                    added = defaults;
                     defaulted_by = Some((rule, blueprint));
                 }
                 Defaulting::NoStorage { rule, blueprint, why } => {
@@ -224,13 +230,13 @@ impl Admitted {
                 Defaulting::NotApplicable => {}
             }
         }
-        let generated = match self.trigger {
-            Trigger::Absent if self.rules_apply => {
+        let generated = match trigger {
+            Trigger::Absent if rules_apply => {
                 required::check(context, &opt_out, not_defaulted, spec, &mut findings);
                 Vec::new()
             }
             Trigger::Absent => Vec::new(),
-            _ => evaluation::evaluate_target(context, &self.annotations, &self.trigger, spec, &mut findings),
+            _ => evaluation::evaluate_target(context, &annotations, &trigger, spec, &mut findings),
         };
         if let Some((rule, blueprint)) = defaulted_by.filter(|_| findings.has_problems()) {
             findings.problem(Problem::object(format!(
@@ -238,9 +244,9 @@ impl Admitted {
                  fix what is listed, set the annotations yourself, or ask the cluster administrator"
             )));
         }
-        let emit = context.settings.emit_resolved_objects && self.trigger == Trigger::Present;
-        if self.stored && emit && findings.is_clean() {
-            let stale = drift::stale(self.annotations.get(RESOLVED), &generated);
+        let emit = context.settings.emit_resolved_objects && trigger == Trigger::Present;
+        if stored && emit && findings.is_clean() {
+            let stale = drift::stale(annotations.get(RESOLVED), &generated);
             if !stale.is_empty() {
                 findings.headline(Headline::Stale);
                 findings.problems(stale);
@@ -260,14 +266,14 @@ impl Admitted {
                 decision: Decision::Accept,
                 warnings,
             },
-            Verdict::Accept { warnings } if self.stored => Outcome {
+            Verdict::Accept { warnings } if stored => Outcome {
                 decision: Decision::Accept,
                 warnings,
             },
             Verdict::Accept { warnings } => {
                 let resolved = emit.then(|| emission::resolved_list(&generated));
-                let changed = emission::add_annotations(&mut self.object, &added);
-                mutate_or_accept(context, self.object, changed, resolved, warnings)
+                let changed = emission::add_annotations(&mut object, &added);
+                mutate_or_accept(context, object, changed, resolved, warnings)
             }
         }
     }

@@ -128,14 +128,14 @@ const PAYLOAD: Pick = Pick {
     )),
 };
 
-/// The second pass after the first: everything but what the first kept (the settings and the
-/// object's metadata).
+/// The second pass after the first: the request's fields the policy reads, and the object but
+/// its metadata, which the first kept.
 const REST: Pick = Pick {
-    keep: Keep::AllBut(&["settings"]),
+    keep: Keep::Only(&[]),
     inner: Some((
         "request",
         &Pick {
-            keep: Keep::AllBut(&[]),
+            keep: Keep::Only(&["operation", "namespace", "oldObject"]),
             inner: Some((
                 "object",
                 &Pick {

@@ -3,8 +3,7 @@
 use serde_json::Value;
 
 use super::{Cluster, LookupError, Query};
-use crate::json_fields::{object, text};
-use crate::json_text;
+use crate::json_text::write_string;
 
 /// policy-server's text for a missing object starts with this.
 const NOT_FOUND_PREFIX: &str = "Cannot find ";
@@ -13,7 +12,7 @@ pub struct HostCluster;
 
 impl Cluster for HostCluster {
     fn get(&self, query: &Query) -> Result<Value, LookupError> {
-        let payload = json_text::of(&get_resource_request(query));
+        let payload = get_resource_request(query);
         let answer = kubewarden_policy_sdk::wapc_guest::host_call(
             "kubewarden",
             "kubernetes",
@@ -27,19 +26,29 @@ impl Cluster for HostCluster {
 
 /// The payload of `kubernetes.get_resource`: the JSON of the SDK's `GetResourceRequest`, field
 /// for field. (The SDK's type needs its `cluster-context` feature, hence k8s-openapi.)
-fn get_resource_request(query: &Query) -> Value {
-    let or_null = |value: Option<Value>| value.unwrap_or(Value::Null);
-    object(vec![
-        ("api_version", text(query.api_version)),
-        ("kind", text(query.kind)),
-        ("name", text(query.name)),
-        ("namespace", or_null(query.namespace.map(text))),
-        ("disable_cache", Value::Bool(false)),
-        (
-            "field_masks",
-            or_null(query.field_mask.map(|mask| Value::Array(vec![text(mask)]))),
-        ),
-    ])
+fn get_resource_request(query: &Query) -> String {
+    let mut out = String::from(r#"{"api_version":"#);
+    write_string(&mut out, query.api_version);
+    out.push_str(r#","kind":"#);
+    write_string(&mut out, query.kind);
+    out.push_str(r#","name":"#);
+    write_string(&mut out, query.name);
+    out.push_str(r#","namespace":"#);
+    match query.namespace {
+        Some(namespace) => write_string(&mut out, namespace),
+        None => out.push_str("null"),
+    }
+    out.push_str(r#","disable_cache":false,"field_masks":"#);
+    match query.field_mask {
+        Some(mask) => {
+            out.push('[');
+            write_string(&mut out, mask);
+            out.push(']');
+        }
+        None => out.push_str("null"),
+    }
+    out.push('}');
+    out
 }
 
 /// Turns a host error text into a lookup error. waPC prefixes it with `Host error: ` and
@@ -80,15 +89,16 @@ mod tests {
             field_mask: Some("metadata.name"),
         };
         let sdk_json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        let payload = |query: &Query| sdk_json(&get_resource_request(query));
         assert_eq!(
-            get_resource_request(&query),
+            payload(&query),
             sdk_json(
                 r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":["metadata.name"]}"#
             )
         );
         (query.namespace, query.field_mask) = (None, None);
         assert_eq!(
-            get_resource_request(&query),
+            payload(&query),
             sdk_json(
                 r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":null,"disable_cache":false,"field_masks":null}"#
             )
