@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::glob::{match_len, parse_glob};
 use super::operators::{change_case, cut, replace, substring};
 use super::parse::{ParseError, parse_template};
+use super::path::TreePath;
 use super::syntax::{End, Expr, Op, Piece, Word};
 use super::{MAX_STRING_BYTES, MAX_TREE_BYTES, MAX_TREE_DEPTH, SubstitutionError, Variables, WORK_BUDGET};
 use crate::string_map::StringMap;
@@ -43,25 +44,25 @@ impl<'v> Session<'v> {
     }
 
     /// Substitutes one string; None when it has errors (recorded) or the budget is gone.
-    pub(super) fn substitute(&mut self, input: &str, path: &str) -> Option<String> {
+    pub(super) fn substitute(&mut self, input: &str, path: &TreePath) -> Option<String> {
         let output = self.substitute_unbounded(input, path)?;
         self.output += output.len();
         if self.output > MAX_TREE_BYTES {
             self.errors
-                .push(SubstitutionError::TreeTooLarge { path: path.to_owned() });
+                .push(SubstitutionError::TreeTooLarge { path: path.render() });
             self.exhausted = true;
             return None;
         }
         Some(output)
     }
 
-    fn substitute_unbounded(&mut self, input: &str, path: &str) -> Option<String> {
+    fn substitute_unbounded(&mut self, input: &str, path: &TreePath) -> Option<String> {
         if self.exhausted {
             return None;
         }
         if !input.contains('$') {
             if input.len() > MAX_STRING_BYTES {
-                self.errors.push(SubstitutionError::TooLarge { path: path.to_owned() });
+                self.errors.push(SubstitutionError::TooLarge { path: path.render() });
                 return None;
             }
             return Some(input.to_owned());
@@ -82,18 +83,18 @@ impl<'v> Session<'v> {
 
     /// Substitutes the strings of `value`, which sits `depth` containers deep (the root is 1).
     /// What it returns only matters when no error was recorded.
-    pub(super) fn walk(&mut self, value: &Value, path: &str, depth: usize) -> Value {
+    pub(super) fn walk(&mut self, value: &Value, path: &TreePath, depth: usize) -> Value {
         match value {
             Value::String(text) => self.substitute(text, path).map_or(Value::Null, Value::String),
             Value::Array(_) | Value::Object(_) if depth > MAX_TREE_DEPTH => {
-                self.errors.push(SubstitutionError::TooDeep { path: path.to_owned() });
+                self.errors.push(SubstitutionError::TooDeep { path: path.render() });
                 Value::Null
             }
             Value::Array(items) => {
                 let items = items.iter().enumerate();
                 Value::Array(
                     items
-                        .map(|(i, item)| self.walk(item, &format!("{path}[{i}]"), depth + 1))
+                        .map(|(i, item)| self.walk(item, &TreePath::Item(path, i), depth + 1))
                         .collect(),
                 )
             }
@@ -102,26 +103,26 @@ impl<'v> Session<'v> {
         }
     }
 
-    fn walk_object(&mut self, members: &Map<String, Value>, path: &str, depth: usize) -> Map<String, Value> {
+    fn walk_object(&mut self, members: &Map<String, Value>, path: &TreePath, depth: usize) -> Map<String, Value> {
         let mut out = Map::new();
-        let mut written_as: StringMap = StringMap::new();
+        // The keys that a substitution changed, by what they became; the others are as written.
+        let mut written_as = StringMap::new();
         for (key, child) in members {
-            let child_path = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{path}.{key}")
-            };
+            let child_path = TreePath::Field(path, key);
             let resolved = self.substitute(key, &child_path);
-            let resolved = resolved.filter(|resolved| match written_as.get(resolved) {
-                Some(first) => {
-                    self.errors.push(key_collision(first, key, resolved, path));
-                    false
+            let resolved = resolved.filter(|resolved| {
+                if !out.contains_key(resolved) {
+                    return true;
                 }
-                None => true,
+                let first = written_as.get(resolved).unwrap_or(resolved);
+                self.errors.push(key_collision(first, key, resolved, &path.render()));
+                false
             });
             let child = self.walk(child, &child_path, depth + 1);
             if let Some(resolved) = resolved {
-                written_as.insert(resolved.clone(), key.clone());
+                if resolved != *key {
+                    written_as.insert(resolved.clone(), key.clone());
+                }
                 out.insert(resolved, child);
             }
         }
@@ -194,7 +195,7 @@ impl Sink {
 struct Eval<'e, 'v> {
     session: &'e mut Session<'v>,
     src: &'e str,
-    path: &'e str,
+    path: &'e TreePath<'e>,
 }
 
 impl Eval<'_, '_> {
@@ -223,13 +224,13 @@ impl Eval<'_, '_> {
     fn emit(&mut self, sink: &mut Sink, text: &str) {
         if sink.push(text) {
             self.report(SubstitutionError::TooLarge {
-                path: self.path.to_owned(),
+                path: self.path.render(),
             });
         }
     }
 
     fn report_parse_error(&mut self, error: &ParseError) {
-        let path = self.path.to_owned();
+        let path = self.path.render();
         let error = match error {
             ParseError::TooDeep => SubstitutionError::TooDeep { path },
             ParseError::Malformed { start, reason, .. } => SubstitutionError::Malformed {
@@ -285,7 +286,7 @@ impl Eval<'_, '_> {
                 let name = expr.name.clone();
                 self.report(SubstitutionError::Undefined {
                     name,
-                    path: self.path.to_owned(),
+                    path: self.path.render(),
                 });
                 String::new()
             }
@@ -307,7 +308,7 @@ impl Eval<'_, '_> {
         self.report(SubstitutionError::Malformed {
             expression: self.expression_text(expr.start, expr.end),
             reason: "too expensive to evaluate (work limit reached)".to_owned(),
-            path: self.path.to_owned(),
+            path: self.path.render(),
         });
         Exhausted
     }
@@ -502,6 +503,10 @@ mod tests {
                 malformed("alpha", &reason("alpha"), "spec.outer"),
             ]
         );
+        // A key as written ("!" sorts before "$"), then one that a substitution makes the same.
+        let errors = substitute_tree(&json!({"!": 1, "${UNSET:-!}": 2}), &vars(), "").unwrap_err();
+        let reason = "keys '!' and '${UNSET:-!}' both resolve to '!'";
+        assert_eq!(errors, vec![malformed("${UNSET:-!}", reason, "")]);
     }
 
     fn nested_arrays(levels: usize, leaf: &str) -> Value {

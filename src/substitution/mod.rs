@@ -21,11 +21,13 @@ mod fixtures;
 mod glob;
 mod operators;
 mod parse;
+mod path;
 mod syntax;
 
 use std::fmt;
 
 use eval::Session;
+use path::TreePath;
 use serde_json::Value;
 
 use crate::string_map::StringMap;
@@ -118,7 +120,7 @@ impl std::error::Error for SubstitutionError {}
 /// Substitute one string. `path` is only used to label errors.
 pub fn substitute_str(input: &str, vars: &Variables, path: &str) -> Result<String, Vec<SubstitutionError>> {
     let mut session = Session::new(vars);
-    let output = session.substitute(input, path);
+    let output = session.substitute(input, &TreePath::Root(path));
     session.finish(output.unwrap_or_default())
 }
 
@@ -127,7 +129,7 @@ pub fn substitute_str(input: &str, vars: &Variables, path: &str) -> Result<Strin
 /// items "[i]".
 pub fn substitute_tree(value: &Value, vars: &Variables, path: &str) -> Result<Value, Vec<SubstitutionError>> {
     let mut session = Session::new(vars);
-    let output = session.walk(value, path, 1);
+    let output = session.walk(value, &TreePath::Root(path), 1);
     session.finish(output)
 }
 
