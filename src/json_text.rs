@@ -56,29 +56,26 @@ pub fn write_string(out: &mut String, text: &str) {
     out.push('"');
     let mut plain_from = 0;
     for (index, byte) in text.bytes().enumerate() {
-        let short = match byte {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'\n' => 'n',
-            b'\r' => 'r',
-            b'\t' => 't',
-            0x08 => 'b',
-            0x0C => 'f',
-            0x00..=0x1F => '\0',
-            _ => continue,
-        };
+        if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+            continue;
+        }
         // An ASCII byte: `index` is a character boundary.
         out.push_str(&text[plain_from..index]);
         plain_from = index + 1;
-        out.push('\\');
-        match short {
-            '\0' => {
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0C => out.push_str("\\f"),
+            control => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("u00");
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 0xF)]));
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(control >> 4)]));
+                out.push(char::from(HEX[usize::from(control & 0xF)]));
             }
-            short => out.push(short),
         }
     }
     out.push_str(&text[plain_from..]);

@@ -85,6 +85,9 @@ impl PolicyModule {
         linker.define_unknown_imports_as_traps(&self.module)?;
 
         let mut store = Store::new(&self.engine, State::new(host));
+        if std::env::var_os("FUEL").is_some() {
+            store.set_fuel(u64::MAX / 2)?;
+        }
         let instance = linker.instantiate(&mut store, &self.module)?;
         for init in ["_initialize", "_start", "wapc_init"] {
             if let Some(func) = instance.get_func(&mut store, init) {
@@ -109,6 +112,12 @@ impl PolicyModule {
 fn new_engine(opt_level: OptLevel) -> Result<Engine> {
     let mut config = Config::new();
     config.cranelift_opt_level(opt_level);
+    if std::env::var_os("FUEL").is_some() {
+        config.consume_fuel(true);
+    }
+    if std::env::var_os("PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Ok(Engine::new(&config)?)
 }
 
@@ -146,6 +155,10 @@ impl PolicyInstance {
     /// most the guest used so far).
     pub fn memory_size(&self) -> u64 {
         self.memory.map_or(0, |memory| memory.data_size(&self.store) as u64)
+    }
+
+    pub fn fuel_used(&self) -> u64 {
+        u64::MAX / 2 - self.store.get_fuel().unwrap_or(u64::MAX / 2)
     }
 
     /// The host state (logs, backend).
