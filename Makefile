@@ -58,7 +58,8 @@ unit-tests:
 	cargo test --locked
 
 # Timings of one evaluation: the native core (benches/evaluate.rs), policy.wasm under
-# wasmtime as policy-server runs it (e2e-tests/benches/wasm.rs), the hostile catalogue's time,
+# wasmtime as policy-server runs it, with the wasm instructions of one validate beside the
+# floor policies' (e2e-tests/benches/wasm.rs), the hostile catalogue's time,
 # guest memory and lookups per case (e2e-tests/benches/hostile.rs: fails over 50 ms or 64 MiB),
 # then the real `kwctl bench` on policy.wasm and on the three floor policies, side by side
 # (e2e-tests/benches/kwctl.rs; in a loopback-only namespace, lookups answered by the fake API
@@ -66,11 +67,10 @@ unit-tests:
 .PHONY: bench
 bench: policy.wasm floors
 	cargo bench --locked --bench evaluate
-	cd e2e-tests && cargo bench --locked --bench wasm
+	cd e2e-tests && $(FLOORS_ENV) cargo bench --locked --bench wasm
 	cd e2e-tests && cargo bench --locked --bench hostile
 	cd e2e-tests && cargo bench --locked --bench kwctl --no-run --quiet
-	cd e2e-tests && FLOOR_ACCEPT=$(abspath $(FLOOR_ACCEPT)) FLOOR_LOOKUPS=$(abspath $(FLOOR_LOOKUPS)) \
-	  FLOOR_COLLISIONS=$(abspath $(FLOOR_COLLISIONS)) ./in-netns cargo bench --offline --locked --bench kwctl
+	cd e2e-tests && $(FLOORS_ENV) ./in-netns cargo bench --offline --locked --bench kwctl
 
 # The floor policies of `make bench` (benches/floors): (1) decode and accept; (2) decode, two
 # lookups, one annotation; (3) decode, the four lookups of an annotated Deployment's CREATE
@@ -80,6 +80,8 @@ FLOORS_WASM := $(FLOORS_DIR)/target/$(WASM_TARGET)/release/backup_blueprint_poli
 FLOOR_ACCEPT := target/floors/floor-accept.wasm
 FLOOR_LOOKUPS := target/floors/floor-lookups.wasm
 FLOOR_COLLISIONS := target/floors/floor-collisions.wasm
+FLOORS_ENV := FLOOR_ACCEPT=$(abspath $(FLOOR_ACCEPT)) FLOOR_LOOKUPS=$(abspath $(FLOOR_LOOKUPS)) \
+	FLOOR_COLLISIONS=$(abspath $(FLOOR_COLLISIONS))
 .PHONY: floors
 floors:
 	@mkdir -p target/floors

@@ -11,6 +11,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::annotations::RESOLVED;
+
 pub const UNREADABLE_REQUEST: &str = "the admission request could not be read";
 
 /// The first pass: all that decides whether the object concerns the policy.
@@ -26,6 +28,7 @@ pub struct Request {
     pub operation: String,
     pub namespace: String,
     pub object: Value,
+    /// The stored object of an UPDATE; after the first pass, only its resolved annotation.
     pub old_object: Option<Value>,
 }
 
@@ -84,17 +87,29 @@ fn request(mut payload: Value) -> Result<Request, String> {
         operation,
         namespace,
         object: request.remove("object").unwrap_or_default(),
-        old_object: request.remove("oldObject").filter(|old| !old.is_null()),
+        old_object: request
+            .remove("oldObject")
+            .filter(|old| !old.is_null() && *old != Value::Object(Map::new())),
     })
 }
 
-/// What a pass reads of a JSON map: the `keep` fields whole, the `inner` field picked from in
+/// What a pass reads of a JSON map: the `keep` fields whole, the `inner` fields picked from in
 /// turn, the others skipped without being built. Anything but a map is an error.
 #[derive(Clone, Copy)]
 struct Pick {
     keep: Keep,
-    inner: Option<(&'static str, &'static Pick)>,
+    inner: &'static [(&'static str, &'static Pick)],
+    /// Anything but a map reads as an empty map (else it is an error).
+    lenient: bool,
 }
+
+/// Nothing kept, nothing picked from, anything but a map an error: what the picks below
+/// start from.
+const NOTHING: Pick = Pick {
+    keep: Keep::Only(&[]),
+    inner: &[],
+    lenient: false,
+};
 
 #[derive(Clone, Copy)]
 enum Keep {
@@ -113,44 +128,76 @@ impl Keep {
 
 const PAYLOAD: Pick = Pick {
     keep: Keep::Only(&["settings"]),
-    inner: Some((
+    inner: &[(
         "request",
         &Pick {
             keep: Keep::Only(&["operation"]),
-            inner: Some((
+            inner: &[(
                 "object",
                 &Pick {
                     keep: Keep::Only(&["apiVersion", "kind", "metadata"]),
-                    inner: None,
+                    ..NOTHING
                 },
-            )),
+            )],
+            ..NOTHING
         },
-    )),
+    )],
+    ..NOTHING
 };
 
-/// The second pass after the first: the request's fields the policy reads, and the object but
-/// its metadata, which the first kept.
+/// The second pass after the first: the request's fields the policy reads, the object but its
+/// metadata (which the first kept), and of the stored object only what the policy reads of it,
+/// the resolved annotation (the objects emitted for it, which need no collision check).
 const REST: Pick = Pick {
-    keep: Keep::Only(&[]),
-    inner: Some((
+    inner: &[(
         "request",
         &Pick {
-            keep: Keep::Only(&["operation", "namespace", "oldObject"]),
-            inner: Some((
-                "object",
-                &Pick {
-                    keep: Keep::AllBut(&["metadata"]),
-                    inner: None,
-                },
-            )),
+            keep: Keep::Only(&["operation", "namespace"]),
+            inner: &[
+                (
+                    "object",
+                    &Pick {
+                        keep: Keep::AllBut(&["metadata"]),
+                        ..NOTHING
+                    },
+                ),
+                ("oldObject", &STORED_RESOLVED),
+            ],
+            ..NOTHING
         },
-    )),
+    )],
+    ..NOTHING
+};
+
+/// `oldObject.metadata.annotations`, the resolved annotation only; `null` on a CREATE. A
+/// stored object that is not one (not a map, its metadata or annotations not maps) records
+/// nothing.
+const STORED_RESOLVED: Pick = Pick {
+    inner: &[(
+        "metadata",
+        &Pick {
+            inner: &[(
+                "annotations",
+                &Pick {
+                    keep: Keep::Only(&[RESOLVED]),
+                    ..LENIENT
+                },
+            )],
+            ..LENIENT
+        },
+    )],
+    ..LENIENT
+};
+
+const LENIENT: Pick = Pick {
+    lenient: true,
+    ..NOTHING
 };
 
 macro_rules! not_a_map {
     ($($method:ident($($arg:ty)?)),*) => {
         $(fn $method<E: de::Error>(self $(, _: $arg)?) -> Result<Self::Value, E> {
-            Err(E::custom("expected a map"))
+            self.not_a_map()
         })*
     };
 }
@@ -165,10 +212,11 @@ impl<'de> Visitor<'de> for Pick {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut picked = Map::new();
         while let Some(Key(key)) = map.next_key()? {
-            let value = match self.inner {
-                Some((name, inner)) if name == key => Value::Object(map.next_value_seed(*inner)?),
-                _ if self.keep.keeps(&key) => map.next_value()?,
-                _ => {
+            let inner = self.inner.iter().find(|(name, _)| *name == key);
+            let value = match inner {
+                Some((_, inner)) => Value::Object(map.next_value_seed(**inner)?),
+                None if self.keep.keeps(&key) => map.next_value()?,
+                None => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
@@ -178,8 +226,11 @@ impl<'de> Visitor<'de> for Pick {
         Ok(picked)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(de::Error::custom("expected a map"))
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if self.lenient {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+        }
+        self.not_a_map()
     }
 
     not_a_map!(
@@ -190,6 +241,15 @@ impl<'de> Visitor<'de> for Pick {
         visit_f64(f64),
         visit_str(&str)
     );
+}
+
+impl Pick {
+    fn not_a_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
+        match self.lenient {
+            true => Ok(Map::new()),
+            false => Err(E::custom("expected a map")),
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Pick {
@@ -254,6 +314,33 @@ mod tests {
         // The rest, with the metadata of the first pass put back, is the whole request.
         let rest = read_rest(&bytes, Some(json!({"name": "web"}))).unwrap();
         assert_eq!((rest.operation.as_str(), rest.object), ("CREATE", object));
+    }
+
+    #[test]
+    fn of_the_stored_object_the_second_pass_reads_the_resolved_annotation() {
+        let annotations = json!({RESOLVED: "[]", "other": "x"});
+        let stored = json!({"metadata": {"name": "web", "annotations": annotations}, "spec": {"replicas": 3}});
+        let update = payload(json!({"operation": "UPDATE", "object": {"metadata": {}}, "oldObject": stored}));
+        let rest = read_rest(&update, None).unwrap();
+        assert_eq!(
+            rest.old_object,
+            Some(json!({"metadata": {"annotations": {RESOLVED: "[]"}}}))
+        );
+        for old in [json!(null), json!({"spec": {}})] {
+            let create = payload(json!({"operation": "CREATE", "object": {}, "oldObject": old}));
+            assert_eq!(read_rest(&create, None).unwrap().old_object, None);
+        }
+        // A stored object that is not one records nothing, and the request is still read.
+        for odd in [
+            json!([1, [2]]),
+            json!("x"),
+            json!({"metadata": 5}),
+            json!({"metadata": {"annotations": []}}),
+        ] {
+            let update = payload(json!({"operation": "UPDATE", "object": {}, "oldObject": odd}));
+            let old = read_rest(&update, None).unwrap().old_object.unwrap_or_default();
+            assert!(old["metadata"]["annotations"][RESOLVED].is_null(), "{old}");
+        }
     }
 
     /// What the first pass cannot read is left to the second, which says why.

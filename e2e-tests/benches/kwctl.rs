@@ -13,6 +13,8 @@
 //! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT`, `FLOOR_LOOKUPS` and
 //! `FLOOR_COLLISIONS` name the floor modules (`make floors` builds them).
 
+#[path = "support/cases.rs"]
+mod cases;
 #[path = "../tests/policy_server/fake_api.rs"]
 #[allow(dead_code)]
 mod fake_api;
@@ -20,12 +22,7 @@ mod fake_api;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use backup_blueprint_policy_e2e::cluster::Cluster;
-use backup_blueprint_policy_e2e::engine::PolicyModule;
-use backup_blueprint_policy_e2e::inputs::read_document;
-use backup_blueprint_policy_e2e::metadata::AllowList;
-use backup_blueprint_policy_e2e::request::AdmissionRequest;
-use backup_blueprint_policy_e2e::run::Runner;
+use cases::{FLOOR_VARIABLES, KINDS, Kind};
 use fake_api::{Contents, FakeApiServer};
 use serde_json::json;
 
@@ -45,57 +42,32 @@ fn main() {
     }
     let root = repo_root();
     let work = tempfile::tempdir().expect("a scratch directory");
-    let policy = annotate(&root.join("policy.wasm"), work.path(), "policy");
-    // (name, module, settings, CREATE only): the policy as deployed, the policy making only
-    // the two lookups the second floor makes (no collision lookups), and the floors. The third
-    // makes the four lookups the policy makes on a CREATE, so it runs on the CREATE only (a
-    // re-applied target costs the policy no collision lookup; no trigger, no lookup).
-    let annotated = [
-        ("policy", policy.clone(), "{}", false),
-        (
-            "policy, collisionCheck: skip",
-            policy,
-            r#"{"collisionCheck":"skip"}"#,
-            false,
-        ),
-        (
-            "floor 1: decode, accept",
-            annotate(&env_path("FLOOR_ACCEPT"), work.path(), "floor-1"),
-            "{}",
-            false,
-        ),
-        (
-            "floor 2: decode, 2 lookups, 1 annotation",
-            annotate(&env_path("FLOOR_LOOKUPS"), work.path(), "floor-2"),
-            "{}",
-            false,
-        ),
-        (
-            "floor 3: decode, 4 lookups (2 not found), 1 annotation",
-            annotate(&env_path("FLOOR_COLLISIONS"), work.path(), "floor-3"),
-            "{}",
-            true,
-        ),
-    ];
+    let annotated_policy = annotate(&root.join("policy.wasm"), work.path(), "policy");
+    let mut annotated = cases::variants(&root.join("policy.wasm")).expect("checked by cannot_run");
+    for (index, variant) in annotated.iter_mut().enumerate() {
+        variant.wasm = match index {
+            0 | 1 => annotated_policy.clone(),
+            _ => annotate(&variant.wasm, work.path(), &format!("floor-{}", index - 1)),
+        };
+    }
     let api = start_api(&root);
     let kubeconfig = work.path().join("kubeconfig");
     std::fs::write(&kubeconfig, api.kubeconfig()).expect("kubeconfig written");
-    let requests = [
-        ("without the trigger", request(&root, work.path(), Kind::Untriggered)),
-        ("annotated, CREATE", request(&root, work.path(), Kind::Create)),
-        ("annotated, re-applied", request(&root, work.path(), Kind::Reapply)),
-    ];
+    let requests = KINDS.map(|(case, kind)| (case, kind, review_file(&root, work.path(), kind)));
     println!("kwctl bench, mean validate time (median of {ROUNDS} rounds of {MEASUREMENT_SECONDS} s per case):");
-    for (case, request) in &requests {
-        let create = *case == "annotated, CREATE";
-        let variants: Vec<_> = annotated.iter().filter(|variant| create || !variant.3).collect();
+    for (case, kind, request) in &requests {
+        let create = *kind == Kind::Create;
+        let variants: Vec<_> = annotated
+            .iter()
+            .filter(|variant| create || !variant.create_only)
+            .collect();
         let mut rounds = vec![Vec::new(); variants.len()];
         let mut asked = Vec::new();
         let mut counts = Vec::new();
         for round in 0..ROUNDS {
-            for (index, (_, wasm, settings, _)) in variants.iter().enumerate() {
+            for (index, variant) in variants.iter().enumerate() {
                 let before = api.request_count();
-                let (micros, iterations) = bench(wasm, settings, request, &kubeconfig);
+                let (micros, iterations) = bench(&variant.wasm, variant.settings, request, &kubeconfig);
                 rounds[index].push(micros);
                 if round == 0 {
                     counts.push((api.request_count() - before, iterations));
@@ -104,30 +76,19 @@ fn main() {
             }
         }
         let times: Vec<f64> = rounds.iter_mut().map(|times| median(times)).collect();
-        for ((name, ..), (micros, (api_requests, iterations))) in variants.iter().zip(times.iter().zip(&counts)) {
+        for (variant, (micros, (api_requests, iterations))) in variants.iter().zip(times.iter().zip(&counts)) {
+            let name = variant.name;
             println!(
                 "  {case:<21} {name:<55} {micros:>8.1} µs  ({api_requests} API requests in {iterations} evaluations)"
             );
         }
-        println!(
-            "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×, \
-             policy without collision lookups / floor 2 = {:.2}×",
-            times[0] / times[2],
-            times[0] / times[3],
-            times[1] / times[3]
-        );
-        if create {
+        cases::print_ratios(case, &times);
+        if create && asked[0] != asked[4] {
             println!(
-                "  {case:<22} policy / floor 3 (the policy's lookups, collision lookups included) = {:.2}×",
-                times[0] / times[4]
+                "  {case:<22} note: floor 3 does not ask the API server for what the policy asks: \
+                 policy {:?}, floor 3 {:?}",
+                asked[0], asked[4]
             );
-            if asked[0] != asked[4] {
-                println!(
-                    "  {case:<22} note: floor 3 does not ask the API server for what the policy asks: \
-                     policy {:?}, floor 3 {:?}",
-                    asked[0], asked[4]
-                );
-            }
         }
     }
 }
@@ -161,16 +122,12 @@ fn cannot_run() -> Option<String> {
     if !only_loopback {
         return Some("not in a loopback-only network namespace (run it with e2e-tests/in-netns)".into());
     }
-    for var in ["FLOOR_ACCEPT", "FLOOR_LOOKUPS", "FLOOR_COLLISIONS"] {
+    for var in FLOOR_VARIABLES {
         if std::env::var_os(var).is_none() {
             return Some(format!("{var} is not set (make floors builds the floor policies)"));
         }
     }
     None
-}
-
-fn env_path(var: &str) -> PathBuf {
-    std::env::var_os(var).map(PathBuf::from).expect("checked by cannot_run")
 }
 
 /// `kwctl annotate`s `wasm` with the policy's metadata (the floors get the same context-aware
@@ -197,11 +154,9 @@ fn annotate(wasm: &Path, dir: &Path, name: &str) -> PathBuf {
 }
 
 fn start_api(root: &Path) -> FakeApiServer {
-    let cluster = Cluster::from_file(&root.join("examples/cluster.yaml")).expect("examples/cluster.yaml");
-    let kinds = AllowList::from_metadata_file(&root.join("metadata.yml")).expect("metadata.yml");
     let contents = Contents {
-        cluster,
-        kinds: kinds.resources().to_vec(),
+        cluster: cases::cluster(root),
+        kinds: cases::allow_list(root).resources().to_vec(),
         ..Contents::default()
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -211,54 +166,13 @@ fn start_api(root: &Path) -> FakeApiServer {
     FakeApiServer::start(port, contents).expect("the fake API server starts")
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    /// `examples/deployment-good.yaml` without its annotations.
-    Untriggered,
-    /// `examples/deployment-good.yaml` created.
-    Create,
-    /// The same, stored with the objects the policy emitted for it, and applied again (the
-    /// steady state of a GitOps tool).
-    Reapply,
-}
-
-/// The AdmissionReview of `examples/deployment-good.yaml` for `kind`.
-fn request(root: &Path, dir: &Path, kind: Kind) -> PathBuf {
-    let mut object = read_document(&root.join("examples/deployment-good.yaml"), "object").expect("the example");
-    let request = match kind {
-        Kind::Untriggered => {
-            let metadata = object["metadata"].as_object_mut().expect("metadata");
-            metadata.remove("annotations");
-            AdmissionRequest::for_object(object, None, "CREATE", None)
-        }
-        Kind::Create => AdmissionRequest::for_object(object, None, "CREATE", None),
-        Kind::Reapply => {
-            let stored = emitted_for(root, object);
-            AdmissionRequest::for_object(stored.clone(), Some(stored), "UPDATE", None)
-        }
-    }
-    .expect("a request");
+/// The AdmissionReview of `kind`'s request, written in `dir`.
+fn review_file(root: &Path, dir: &Path, kind: Kind) -> PathBuf {
+    let request = cases::admission_request(root, kind);
     let path = dir.join(format!("request-{kind:?}.json"));
     let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
     std::fs::write(&path, review.to_string()).expect("request written");
     path
-}
-
-/// `object` as the policy mutates it on CREATE (with the emitted objects), through the e2e
-/// engine and the examples' cluster.
-fn emitted_for(root: &Path, object: serde_json::Value) -> serde_json::Value {
-    let module = PolicyModule::from_file(&root.join("policy.wasm")).expect("policy.wasm compiles");
-    let allow_list = AllowList::from_metadata_file(&root.join("metadata.yml")).expect("metadata.yml");
-    let cluster = Cluster::from_file(&root.join("examples/cluster.yaml")).expect("examples/cluster.yaml");
-    let request = AdmissionRequest::for_object(object.clone(), None, "CREATE", None).expect("a request");
-    let outcome = Runner::new(module, allow_list)
-        .evaluate(Box::new(cluster), &request, &json!({}))
-        .expect("evaluated");
-    outcome
-        .evaluation
-        .response
-        .apply_patch(&object)
-        .expect("the patch applies")
 }
 
 /// The mean `validate` time of `kwctl bench`, in µs, and how many evaluations it ran.

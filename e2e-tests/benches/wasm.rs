@@ -2,7 +2,14 @@
 //! with Cranelift's optimizations, waPC, host calls answered from memory), per path that
 //! matters. Each evaluation includes the instantiation, `protocol_version` and
 //! `validate_settings`, as `kwctl run` does. A warm-up, then the median of repeated batches.
+//!
+//! Then the wasm instructions one `validate` runs (wasmtime's fuel), for the policy and the
+//! floor policies of the kwctl bench on its requests, on an instance kept from one request to
+//! the next as `kwctl bench` keeps it: exact from run to run, where times on a shared machine
+//! vary by ±15 %, but blind to what host calls and the host's own work cost.
 
+#[path = "support/cases.rs"]
+mod cases;
 #[path = "../../benches/support/timing.rs"]
 mod timing;
 
@@ -16,6 +23,7 @@ use backup_blueprint_policy_e2e::engine::PolicyModule;
 use backup_blueprint_policy_e2e::metadata::AllowList;
 use backup_blueprint_policy_e2e::request::AdmissionRequest;
 use backup_blueprint_policy_e2e::run::Runner;
+use cases::{FLOOR_VARIABLES, KINDS, Kind, Variant};
 use serde_json::{Value, json};
 
 const BATCHES: usize = 9;
@@ -78,4 +86,47 @@ fn main() {
         "annotated, rejected with 5 problems",
         deployment(broken),
     );
+    instructions(repo_root(), &policy);
+}
+
+/// The wasm instructions per `validate` of each variant, on each request.
+fn instructions(root: &Path, policy: &Path) {
+    let Some(variants) = cases::variants(policy) else {
+        println!(
+            "skipped: wasm instructions per validate: {} not set (make floors builds the floors)",
+            FLOOR_VARIABLES.join(", ")
+        );
+        return;
+    };
+    println!("wasm instructions per validate (wasmtime fuel; one instance, as kwctl bench keeps it):");
+    for (case, kind) in KINDS {
+        let request = cases::admission_request(root, kind);
+        let measured = variants
+            .iter()
+            .filter(|variant| kind == Kind::Create || !variant.create_only);
+        let mut counts = Vec::new();
+        for variant in measured {
+            let count = instructions_of(root, variant, &request);
+            println!("  {case:<21} {:<55} {count:>9}", variant.name);
+            counts.push(count as f64);
+        }
+        cases::print_ratios(case, &counts);
+    }
+}
+
+/// The instructions of one `validate` of `request`, after a first one (the settings read and
+/// the allocator's memory taken, as on every later request to the same instance).
+fn instructions_of(root: &Path, variant: &Variant, request: &AdmissionRequest) -> u64 {
+    let module = PolicyModule::from_file_metered(&variant.wasm).expect("the module compiles");
+    let runner = Runner::new(module, cases::allow_list(root));
+    let mut policy = runner
+        .instantiate(Box::new(cases::cluster(root)))
+        .expect("instantiated");
+    let settings: Value = serde_json::from_str(variant.settings).expect("the variant's settings");
+    policy.protocol_version().expect("protocol_version");
+    assert!(policy.validate_settings(&settings).valid, "{}: settings", variant.name);
+    policy.validate(request, &settings);
+    let before = policy.instance().instructions();
+    black_box(policy.validate(request, &settings));
+    policy.instance().instructions() - before
 }

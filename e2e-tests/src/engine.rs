@@ -27,11 +27,16 @@ impl std::fmt::Display for WapcError {
 
 impl std::error::Error for WapcError {}
 
+/// The fuel a metered instance starts with: more than any evaluation uses.
+const FUEL: u64 = i64::MAX as u64;
+
 /// A compiled policy; cheap to clone, instantiated once per evaluation.
 #[derive(Clone)]
 pub struct PolicyModule {
     engine: Engine,
     module: Module,
+    /// Compiled with fuel metering: its instances count instructions.
+    metered: bool,
 }
 
 impl PolicyModule {
@@ -53,12 +58,33 @@ impl PolicyModule {
         Self::load(path, None, OptLevel::Speed)
     }
 
+    /// Compiles a policy file with wasmtime's fuel metering, so that its instances count the
+    /// wasm instructions they run ([`PolicyInstance::instructions`]).
+    pub fn from_file_metered(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))?;
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, &bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot load policy {}", path.display()))?;
+        Ok(Self {
+            engine,
+            module,
+            metered: true,
+        })
+    }
+
     fn load(path: &Path, cache_dir: Option<&Path>, opt_level: OptLevel) -> Result<Self> {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))?;
         let engine = new_engine(opt_level)?;
         let cached = cache_dir.map(|dir| dir.join(format!("{}.cwasm", module_cache::key(&engine, &bytes))));
         if let Some(module) = cached.as_deref().and_then(|file| module_cache::load(&engine, file)) {
-            return Ok(Self { engine, module });
+            return Ok(Self {
+                engine,
+                module,
+                metered: false,
+            });
         }
         let module = Module::new(&engine, &bytes)
             .map_err(anyhow::Error::from)
@@ -66,14 +92,22 @@ impl PolicyModule {
         if let Some(file) = &cached {
             module_cache::store(&module, file);
         }
-        Ok(Self { engine, module })
+        Ok(Self {
+            engine,
+            module,
+            metered: false,
+        })
     }
 
     /// Compiles a policy from its bytes (binary wasm).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let engine = new_engine(OptLevel::None)?;
         let module = Module::new(&engine, bytes)?;
-        Ok(Self { engine, module })
+        Ok(Self {
+            engine,
+            module,
+            metered: false,
+        })
     }
 
     /// Instantiates the module with its imports and runs its initialization (`_initialize`,
@@ -85,8 +119,8 @@ impl PolicyModule {
         linker.define_unknown_imports_as_traps(&self.module)?;
 
         let mut store = Store::new(&self.engine, State::new(host));
-        if std::env::var_os("FUEL").is_some() {
-            store.set_fuel(u64::MAX / 2)?;
+        if self.metered {
+            store.set_fuel(FUEL)?;
         }
         let instance = linker.instantiate(&mut store, &self.module)?;
         for init in ["_initialize", "_start", "wapc_init"] {
@@ -112,12 +146,6 @@ impl PolicyModule {
 fn new_engine(opt_level: OptLevel) -> Result<Engine> {
     let mut config = Config::new();
     config.cranelift_opt_level(opt_level);
-    if std::env::var_os("FUEL").is_some() {
-        config.consume_fuel(true);
-    }
-    if std::env::var_os("PERFMAP").is_some() {
-        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    }
     Ok(Engine::new(&config)?)
 }
 
@@ -157,8 +185,11 @@ impl PolicyInstance {
         self.memory.map_or(0, |memory| memory.data_size(&self.store) as u64)
     }
 
-    pub fn fuel_used(&self) -> u64 {
-        u64::MAX / 2 - self.store.get_fuel().unwrap_or(u64::MAX / 2)
+    /// The wasm instructions the instance ran so far (wasmtime's fuel: one per instruction,
+    /// but none for `nop`, `drop`, blocks and `end`), when its module is metered
+    /// ([`PolicyModule::from_file_metered`]); 0 otherwise.
+    pub fn instructions(&self) -> u64 {
+        self.store.get_fuel().map_or(0, |left| FUEL - left)
     }
 
     /// The host state (logs, backend).

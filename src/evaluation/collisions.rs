@@ -5,7 +5,7 @@ use super::{Context, Findings};
 use serde_json::Value;
 
 use crate::annotations::{RESOLVED, TARGET};
-use crate::emission::recorded_items;
+use crate::emission::{recorded_items, resolved_list};
 use crate::json_fields::at;
 use crate::lookups::LookupError;
 use crate::objects::{Generated, ObjectRef};
@@ -18,8 +18,17 @@ pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings
     if check == Check::Skip || findings.has_problems() {
         return;
     }
+    let recorded = context
+        .old_object
+        .and_then(|old| at(old, &["metadata", "annotations", RESOLVED]))
+        .and_then(Value::as_str);
+    // Re-applied as it was (the usual UPDATE): the stored object records exactly the objects
+    // this admission generates, each for this target, so all were checked when emitted.
+    if recorded.is_some_and(|recorded| recorded == resolved_list(generated)) {
+        return;
+    }
     let ours = context.target.reference();
-    let emitted_before = emitted_before(context.old_object, &ours);
+    let emitted_before = emitted_before(recorded, &ours);
     // At most MAX_BLUEPRINTS × 2 objects: a list costs less in policy.wasm than a set.
     let mut checked = Vec::new();
     for one in generated {
@@ -79,17 +88,12 @@ impl Emitted {
     }
 }
 
-/// The objects the stored object of an UPDATE records as emitted for `ours`. The policy wrote
-/// that annotation itself (it replaces or removes it on every admission), so those objects
-/// were checked then: re-applying a target makes no collision lookup.
-fn emitted_before(old_object: Option<&Value>, ours: &str) -> Vec<Emitted> {
-    let Some(old) = old_object else {
-        return Vec::new();
-    };
-    let recorded = at(old, &["metadata", "annotations", RESOLVED])
-        .and_then(Value::as_str)
-        .map(recorded_items)
-        .unwrap_or_default();
+/// The objects that the stored object of an UPDATE records (`recorded`, its resolved
+/// annotation) as emitted for `ours`. The policy wrote that annotation itself (it replaces or
+/// removes it on every admission), so those objects were checked then: re-applying a target
+/// makes no collision lookup.
+fn emitted_before(recorded: Option<&str>, ours: &str) -> Vec<Emitted> {
+    let recorded = recorded.map(recorded_items).unwrap_or_default();
     let text = |item: &Value, path: &[&str]| at(item, path).and_then(Value::as_str).unwrap_or_default().to_string();
     recorded
         .iter()
