@@ -13,16 +13,16 @@ use crate::string_map::StringMap;
 /// BackupConfiguration. Written around the objects' own JSON rather than built as a value, which
 /// would copy them; its fields in the order serde_json writes a map, by name.
 pub fn resolved_list(generated: &[Generated]) -> String {
-    let mut list = String::from(r#"{"apiVersion":"v1","items":["#);
+    let mut list = br#"{"apiVersion":"v1","items":["#.to_vec();
     let objects = generated.iter().flat_map(|g| [&g.repository, &g.backup_configuration]);
     for (index, object) in objects.enumerate() {
         if index > 0 {
-            list.push(',');
+            list.push(b',');
         }
         json_text::write(&mut list, object);
     }
-    list.push_str(r#"],"kind":"List"}"#);
-    list
+    list.extend_from_slice(br#"],"kind":"List"}"#);
+    json_text::text(list)
 }
 
 /// The items of a recorded `resolved` annotation (what [`resolved_list`] wrote); none when it

@@ -1,85 +1,103 @@
 //! Compact JSON text of a value, byte for byte what `serde_json::to_string` writes (the
 //! resolved annotation is compared as text, so the two must never differ), written straight
-//! into a `String`. serde_json's serializer goes through its `Serializer` and `io::Write`
-//! layers for every key and string fragment; in policy.wasm, built for size, that was a fifth
-//! of an accepted evaluation (the objects are written twice: as the annotation's text, then
-//! inside the mutated object).
-
-use std::fmt::Write;
+//! into bytes. serde_json's serializer goes through its `Serializer` and `io::Write` layers for
+//! every key and string fragment; in policy.wasm, built for size, that was a fifth of an
+//! accepted evaluation (the objects are written twice: as the annotation's text, then inside
+//! the mutated object). Bytes rather than a `String`: pushing a byte needs no UTF-8 encoding,
+//! and slicing the bytes of a string no character-boundary check.
 
 use serde_json::Value;
 
 /// `value` as compact JSON text.
 pub fn of(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write(&mut out, value);
-    out
+    text(out)
+}
+
+/// Text this module wrote: valid UTF-8, since it copies whole strings and splits them only
+/// at ASCII bytes.
+pub fn text(written: Vec<u8>) -> String {
+    String::from_utf8(written).unwrap_or_default()
 }
 
 /// Appends `value` as compact JSON text to `out`.
-pub fn write(out: &mut String, value: &Value) {
+pub fn write(out: &mut Vec<u8>, value: &Value) {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
         // serde_json's `Display` of a number is its serializer's text (itoa and ryu).
-        Value::Number(number) => _ = write!(out, "{number}"),
+        Value::Number(number) => out.extend_from_slice(number.to_string().as_bytes()),
         Value::String(text) => write_string(out, text),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write(out, item);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Object(fields) => {
-            out.push('{');
+            out.push(b'{');
             for (index, (key, item)) in fields.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_string(out, key);
-                out.push(':');
+                out.push(b':');
                 write(out, item);
             }
-            out.push('}');
+            out.push(b'}');
         }
     }
 }
 
+/// The bytes a JSON string escapes: `"`, `\\` and those below U+0020.
+static ESCAPED: [bool; 256] = {
+    let mut escaped = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        escaped[byte] = true;
+        byte += 1;
+    }
+    escaped[b'"' as usize] = true;
+    escaped[b'\\' as usize] = true;
+    escaped
+};
+
 /// Appends `text` as a JSON string, escaped as serde_json escapes: `"`, `\` and the control
 /// characters below U+0020, the usual ones by their short escape.
-pub fn write_string(out: &mut String, text: &str) {
-    out.push('"');
+pub fn write_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
     let mut plain_from = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+    for (index, &byte) in bytes.iter().enumerate() {
+        if !ESCAPED[usize::from(byte)] {
             continue;
         }
-        // An ASCII byte: `index` is a character boundary.
-        out.push_str(&text[plain_from..index]);
+        out.extend_from_slice(&bytes[plain_from..index]);
         plain_from = index + 1;
         match byte {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0C => out.push_str("\\f"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0C => out.extend_from_slice(b"\\f"),
             control => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(control >> 4)]));
-                out.push(char::from(HEX[usize::from(control & 0xF)]));
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(control >> 4)]);
+                out.push(HEX[usize::from(control & 0xF)]);
             }
         }
     }
-    out.push_str(&text[plain_from..]);
-    out.push('"');
+    out.extend_from_slice(&bytes[plain_from..]);
+    out.push(b'"');
 }
 
 #[cfg(test)]

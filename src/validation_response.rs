@@ -6,40 +6,40 @@ use crate::json_text::{write, write_string};
 use crate::policy::Decision;
 
 /// The JSON of `ValidationResponse` for `decision` and `warnings` (`null` when none).
-pub fn json(decision: &Decision, warnings: &[String]) -> String {
+pub fn json(decision: &Decision, warnings: &[String]) -> Vec<u8> {
     let (accepted, message, mutated_object) = match decision {
         Decision::Accept => (true, None, None),
         Decision::Mutate(object) => (true, None, Some(object)),
         Decision::Reject(message) => (false, Some(message), None),
     };
-    let mut out = String::from(match accepted {
-        true => r#"{"accepted":true,"message":"#,
-        false => r#"{"accepted":false,"message":"#,
-    });
+    let mut out = match accepted {
+        true => br#"{"accepted":true,"message":"#.to_vec(),
+        false => br#"{"accepted":false,"message":"#.to_vec(),
+    };
     match message {
         Some(message) => write_string(&mut out, message),
-        None => out.push_str("null"),
+        None => out.extend_from_slice(b"null"),
     }
-    out.push_str(r#","code":null,"mutated_object":"#);
+    out.extend_from_slice(br#","code":null,"mutated_object":"#);
     match mutated_object {
         Some(object) => write(&mut out, object),
-        None => out.push_str("null"),
+        None => out.extend_from_slice(b"null"),
     }
-    out.push_str(r#","audit_annotations":null,"warnings":"#);
+    out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
     match warnings {
-        [] => out.push_str("null"),
+        [] => out.extend_from_slice(b"null"),
         warnings => {
-            out.push('[');
+            out.push(b'[');
             for (index, warning) in warnings.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_string(&mut out, warning);
             }
-            out.push(']');
+            out.push(b']');
         }
     }
-    out.push('}');
+    out.push(b'}');
     out
 }
 
@@ -78,7 +78,7 @@ mod tests {
             Decision::Reject("Deployment 'demo/web' rejected:\n- \"x\"\t\u{1}".into()),
         ] {
             for warnings in [&[][..], &warnings[..1], &warnings[..]] {
-                assert_eq!(json(&decision, warnings), sdk(&decision, warnings));
+                assert_eq!(json(&decision, warnings), sdk(&decision, warnings).into_bytes());
             }
         }
     }

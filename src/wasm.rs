@@ -28,7 +28,7 @@ fn validate(payload: &[u8]) -> guest::CallResult {
             Ok(outcome) => (outcome.decision, outcome.warnings),
             Err(message) => (Decision::Reject(message), Vec::new()),
         };
-        validation_response::json(&decision, &warnings).into_bytes()
+        validation_response::json(&decision, &warnings)
     }))
 }
 

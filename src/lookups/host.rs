@@ -13,41 +13,36 @@ pub struct HostCluster;
 impl Cluster for HostCluster {
     fn get(&self, query: &Query) -> Result<Value, LookupError> {
         let payload = get_resource_request(query);
-        let answer = kubewarden_policy_sdk::wapc_guest::host_call(
-            "kubewarden",
-            "kubernetes",
-            "get_resource",
-            payload.as_bytes(),
-        )
-        .map_err(|e| classify_host_error(&e.to_string()))?;
+        let answer = kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
+            .map_err(|e| classify_host_error(&e.to_string()))?;
         serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
     }
 }
 
 /// The payload of `kubernetes.get_resource`: the JSON of the SDK's `GetResourceRequest`, field
 /// for field. (The SDK's type needs its `cluster-context` feature, hence k8s-openapi.)
-fn get_resource_request(query: &Query) -> String {
-    let mut out = String::from(r#"{"api_version":"#);
+fn get_resource_request(query: &Query) -> Vec<u8> {
+    let mut out = br#"{"api_version":"#.to_vec();
     write_string(&mut out, query.api_version);
-    out.push_str(r#","kind":"#);
+    out.extend_from_slice(br#","kind":"#);
     write_string(&mut out, query.kind);
-    out.push_str(r#","name":"#);
+    out.extend_from_slice(br#","name":"#);
     write_string(&mut out, query.name);
-    out.push_str(r#","namespace":"#);
+    out.extend_from_slice(br#","namespace":"#);
     match query.namespace {
         Some(namespace) => write_string(&mut out, namespace),
-        None => out.push_str("null"),
+        None => out.extend_from_slice(b"null"),
     }
-    out.push_str(r#","disable_cache":false,"field_masks":"#);
+    out.extend_from_slice(br#","disable_cache":false,"field_masks":"#);
     match query.field_mask {
         Some(mask) => {
-            out.push('[');
+            out.push(b'[');
             write_string(&mut out, mask);
-            out.push(']');
+            out.push(b']');
         }
-        None => out.push_str("null"),
+        None => out.extend_from_slice(b"null"),
     }
-    out.push('}');
+    out.push(b'}');
     out
 }
 
@@ -89,7 +84,7 @@ mod tests {
             field_mask: Some("metadata.name"),
         };
         let sdk_json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
-        let payload = |query: &Query| sdk_json(&get_resource_request(query));
+        let payload = |query: &Query| serde_json::from_slice::<Value>(&get_resource_request(query)).unwrap();
         assert_eq!(
             payload(&query),
             sdk_json(
