@@ -76,7 +76,7 @@ fn check_answer(outcome: &Outcome) {
         assert_eq!(json_text::of(object), serde_json::to_string(object).unwrap());
     }
     let answer = validation_response::json(&outcome.decision, &outcome.warnings);
-    let answer: serde_json::Value = serde_json::from_str(&answer).expect("the answer is JSON");
+    let answer: serde_json::Value = serde_json::from_slice(&answer).expect("the answer is JSON");
     let message = match &outcome.decision {
         Decision::Reject(message) => Some(message.as_str()),
         _ => None,
