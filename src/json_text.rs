@@ -100,6 +100,26 @@ pub fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// Appends `text` as a JSON string, or `null` when there is none.
+pub fn write_string_or_null(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => write_string(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends `texts` as a JSON list of strings.
+pub fn write_strings<T: AsRef<str>>(out: &mut Vec<u8>, texts: &[T]) {
+    out.push(b'[');
+    for (index, text) in texts.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_string(out, text.as_ref());
+    }
+    out.push(b']');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +152,19 @@ mod tests {
             same_as_serde_json(&json!(text));
             same_as_serde_json(&json!({ text: [text] }));
         }
+    }
+
+    #[test]
+    fn optional_strings_and_lists_of_strings() {
+        let written = |write: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = Vec::new();
+            write(&mut out);
+            text(out)
+        };
+        assert_eq!(written(&|out| write_string_or_null(out, None)), "null");
+        assert_eq!(written(&|out| write_string_or_null(out, Some("a\"b"))), r#""a\"b""#);
+        assert_eq!(written(&|out| write_strings::<&str>(out, &[])), "[]");
+        assert_eq!(written(&|out| write_strings(out, &["a", "b\n"])), r#"["a","b\n"]"#);
     }
 
     #[test]

@@ -94,7 +94,8 @@ fn request(mut payload: Value) -> Result<Request, String> {
 }
 
 /// What a pass reads of a JSON map: the `keep` fields whole, the `inner` fields picked from in
-/// turn, the others skipped without being built. Anything but a map is an error.
+/// turn, the others skipped without being built. Anything but a map is an error, or an empty
+/// map when `lenient`.
 #[derive(Clone, Copy)]
 struct Pick {
     keep: Keep,

@@ -2,7 +2,7 @@
 //! written with [`json_text`] so that the mutated object is not serialized through serde's
 //! layers (see `json_text`). The SDK's type stays the reference: the tests compare with it.
 
-use crate::json_text::{write, write_string};
+use crate::json_text::{write, write_string_or_null, write_strings};
 use crate::policy::Decision;
 
 /// The JSON of `ValidationResponse` for `decision` and `warnings` (`null` when none).
@@ -16,10 +16,7 @@ pub fn json(decision: &Decision, warnings: &[String]) -> Vec<u8> {
         true => br#"{"accepted":true,"message":"#.to_vec(),
         false => br#"{"accepted":false,"message":"#.to_vec(),
     };
-    match message {
-        Some(message) => write_string(&mut out, message),
-        None => out.extend_from_slice(b"null"),
-    }
+    write_string_or_null(&mut out, message.map(String::as_str));
     out.extend_from_slice(br#","code":null,"mutated_object":"#);
     match mutated_object {
         Some(object) => write(&mut out, object),
@@ -28,16 +25,7 @@ pub fn json(decision: &Decision, warnings: &[String]) -> Vec<u8> {
     out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
     match warnings {
         [] => out.extend_from_slice(b"null"),
-        warnings => {
-            out.push(b'[');
-            for (index, warning) in warnings.iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                write_string(&mut out, warning);
-            }
-            out.push(b']');
-        }
+        warnings => write_strings(&mut out, warnings),
     }
     out.push(b'}');
     out

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Cluster, LookupError, Query};
-use crate::json_text::write_string;
+use crate::json_text::{write_string, write_string_or_null, write_strings};
 
 /// policy-server's text for a missing object starts with this.
 const NOT_FOUND_PREFIX: &str = "Cannot find ";
@@ -29,17 +29,10 @@ fn get_resource_request(query: &Query) -> Vec<u8> {
     out.extend_from_slice(br#","name":"#);
     write_string(&mut out, query.name);
     out.extend_from_slice(br#","namespace":"#);
-    match query.namespace {
-        Some(namespace) => write_string(&mut out, namespace),
-        None => out.extend_from_slice(b"null"),
-    }
+    write_string_or_null(&mut out, query.namespace);
     out.extend_from_slice(br#","disable_cache":false,"field_masks":"#);
     match query.field_mask {
-        Some(mask) => {
-            out.push(b'[');
-            write_string(&mut out, mask);
-            out.push(b']');
-        }
+        Some(mask) => write_strings(&mut out, &[mask]),
         None => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
