@@ -69,7 +69,8 @@ impl AccessRules {
                  use a blueprint allowed here or ask the cluster administrator to add a rule"
             ));
         }
-        if naming.iter().any(|rule| rule.namespaces.matches_by_name(namespace)) {
+        // By name, or by a selector that needs no labels (`{}` selects every namespace).
+        if naming.iter().any(|rule| rule.namespaces.matches(namespace, None)) {
             return Access::Allowed;
         }
         if naming.iter().any(|rule| rule.namespaces.needs_labels(namespace)) {
@@ -220,6 +221,14 @@ mod tests {
             );
             assert_eq!(made, lookups, "{blueprint} in {namespace}: lookups");
         }
+    }
+
+    #[test]
+    fn an_empty_selector_selects_every_namespace_without_a_lookup() {
+        let rules = rules(json!([{"blueprints": ["shared-gcs"], "namespaceSelector": {}}]));
+        assert_eq!(decide(&rules, "shared-gcs", "team-b", None), (Access::Allowed, 0));
+        let mut never = || -> Result<StringMap, String> { unreachable!("no label lookup") };
+        assert_eq!(rules.usable_in("team-b", &mut never), Ok(Some(vec!["shared-gcs".into()])));
     }
 
     #[test]

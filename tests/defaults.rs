@@ -163,3 +163,19 @@ fn an_annotated_target_keeps_its_own_blueprint() {
     );
     assert!(!calls.iter().any(|c| c.starts_with("Namespace")), "{calls:?}");
 }
+
+#[test]
+fn an_empty_namespace_selector_defaults_every_namespace_without_a_label_lookup() {
+    let rules = settings(json!({"defaultBlueprints": [
+        {"kinds": ["StatefulSet"], "blueprint": "bronze-daily", "namespaceSelector": {}},
+    ]}));
+    let (outcome, calls) = admit(&statefulset("lab", json!({})), tier_cluster(), &rules);
+    let Decision::Mutate(object) = outcome.decision else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        annotations_of(&object)["stash.appscode.com/backup-blueprint"],
+        "bronze-daily"
+    );
+    assert!(!calls.iter().any(|call| call.starts_with("Namespace")), "{calls:?}");
+}

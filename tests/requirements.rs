@@ -212,3 +212,14 @@ fn a_namespace_no_rule_allows_is_told_so() {
     );
     assert!(calls.is_empty(), "no selector to evaluate: {calls:?}");
 }
+
+#[test]
+fn an_empty_namespace_selector_requires_a_backup_everywhere_without_a_lookup() {
+    let rules = settings(json!({"requireBackup": {"kinds": ["StatefulSet"], "namespaceSelector": {}}}));
+    let (outcome, calls) = admit(&statefulset("prod-eu", json!({})), vec![], &rules);
+    assert!(
+        message_of(&outcome).starts_with("StatefulSet prod-eu/db: a backup is required:"),
+        "{outcome:?}"
+    );
+    assert!(calls.is_empty(), "{{}} needs no labels: {calls:?}");
+}

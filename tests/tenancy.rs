@@ -62,6 +62,14 @@ fn a_namespace_allowed_by_its_labels() {
 }
 
 #[test]
+fn an_empty_selector_allows_every_namespace_without_a_lookup() {
+    let rules = settings(json!({"blueprintAccess": [{"blueprints": ["shared-gcs"], "namespaceSelector": {}}]}));
+    let (outcome, calls) = admit(&web_in("team-b", "shared-gcs"), team_cluster(json!({})), &rules);
+    assert!(matches!(outcome.decision, Decision::Mutate(_)), "{outcome:?}");
+    assert!(!calls.iter().any(|call| call.starts_with("Namespace")), "{calls:?}");
+}
+
+#[test]
 fn forbidden_by_name() {
     let (outcome, calls) = admit(&web_in("team-b", "team-a-daily"), team_cluster(json!({})), &two_teams());
     assert_eq!(
