@@ -228,7 +228,10 @@ mod tests {
         let rules = rules(json!([{"blueprints": ["shared-gcs"], "namespaceSelector": {}}]));
         assert_eq!(decide(&rules, "shared-gcs", "team-b", None), (Access::Allowed, 0));
         let mut never = || -> Result<StringMap, String> { unreachable!("no label lookup") };
-        assert_eq!(rules.usable_in("team-b", &mut never), Ok(Some(vec!["shared-gcs".into()])));
+        assert_eq!(
+            rules.usable_in("team-b", &mut never),
+            Ok(Some(vec!["shared-gcs".into()]))
+        );
     }
 
     #[test]

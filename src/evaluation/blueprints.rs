@@ -80,6 +80,7 @@ fn substitution_problem(
         SubstitutionError::Malformed { .. } => "; write a variable as ${NAME} or with an envsubst operator \
                                                 (${NAME:-default}, ${NAME^^}, …), and a literal $ as $$"
             .to_string(),
+        SubstitutionError::SplitsCharacter { .. } => "; choose offsets between characters".to_string(),
         SubstitutionError::TooDeep { .. }
         | SubstitutionError::TooLarge { .. }
         | SubstitutionError::TreeTooLarge { .. } => "; simplify the blueprint field".to_string(),

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::glob::{match_len, parse_glob};
+use super::glob::{Matched, match_len, parse_glob};
 use super::operators::{change_case, cut, replace, substring};
 use super::parse::{ParseError, parse_template};
 use super::path::TreePath;
@@ -270,9 +270,13 @@ impl Eval<'_, '_> {
         let second = second.as_deref();
         Ok(match &expr.op {
             Op::Value | Op::Default(_) => value.to_string(),
-            Op::Length => value.chars().count().to_string(),
+            // Go's len: bytes.
+            Op::Length => value.len().to_string(),
             Op::Case(case) => change_case(value, *case),
-            Op::Substring { .. } => substring(value, first, second),
+            Op::Substring { .. } => match substring(value, first, second) {
+                Ok(kept) => kept,
+                Err(character) => self.splits(expr, character),
+            },
             Op::Trim { end, longest, .. } => self.trim(expr, value, first, *end, *longest)?,
             Op::Replace { mode, .. } => replace(value, first, second, *mode),
         })
@@ -291,6 +295,15 @@ impl Eval<'_, '_> {
                 String::new()
             }
         }
+    }
+
+    fn splits(&mut self, expr: &Expr, character: char) -> String {
+        self.report(SubstitutionError::SplitsCharacter {
+            expression: self.expression_text(expr.start, expr.end),
+            character,
+            path: self.path.render(),
+        });
+        String::new()
     }
 
     fn charge(&mut self, expr: &Expr, units: u64) -> Result<(), Exhausted> {
@@ -319,7 +332,8 @@ impl Eval<'_, '_> {
             return Ok(value.to_owned());
         };
         match match_len(&tokens, value, end, longest, &mut self.session.budget) {
-            Ok(Some(count)) => Ok(cut(value, count, end)),
+            Ok(Some(Matched::Chars(count))) => Ok(cut(value, count, end)),
+            Ok(Some(Matched::Splits(character))) => Ok(self.splits(expr, character)),
             Ok(None) => Ok(value.to_owned()),
             Err(Exhausted) => Err(self.exhaust(expr)),
         }
@@ -367,7 +381,8 @@ mod tests {
 
     #[test]
     fn length() {
-        check_ok(&[("${#A}", "5"), ("${#U}", "11"), ("${#EMPTY}", "0"), ("n=${#Z}", "n=15")]);
+        // Go's len counts bytes: `héllo wörld` is 13.
+        check_ok(&[("${#A}", "5"), ("${#U}", "13"), ("${#EMPTY}", "0"), ("n=${#Z}", "n=15")]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(super) fn vars() -> Variables {
         ("U", "héllo wörld"),
         ("CAPS", "ÉCOLE"),
         ("SZ", "straße"),
+        ("GREEK", "ᾀßİxᾳ"),
         ("NEG", "-3"),
         ("FAR", "-100"),
         ("MIN", "-9223372036854775808"),

@@ -68,17 +68,27 @@ fn class_char(chars: &mut Peekable<Chars<'_>>) -> Option<char> {
     }
 }
 
-/// The length in characters of the shortest (or longest) non-empty prefix (or suffix) of `text`
-/// that the glob matches. envsubst never considers the empty match, so `${X#*}` drops one
-/// character. Runs the glob as an NFA over the characters, so time is at most
-/// characters × tokens, charged to `budget`.
+/// What a trim's glob matched.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Matched {
+    /// That many characters, from the trimmed end.
+    Chars(usize),
+    /// Part of this character's bytes: Go's trims try every byte length, and a partial
+    /// character reads as U+FFFD to `?`, `*` and `[^…]`, so envsubst would cut it in two.
+    Splits(char),
+}
+
+/// The shortest (or longest) non-empty prefix (or suffix) of `text` that the glob matches,
+/// tried at every byte length as envsubst does (`path.Match` on `s[:n]`). envsubst never
+/// considers the empty match, so `${X#*}` drops one byte. Runs the glob as an NFA over the
+/// characters, so time is at most bytes × tokens, charged to `budget`.
 pub(super) fn match_len(
     tokens: &[Token],
     text: &str,
     end: End,
     longest: bool,
     budget: &mut u64,
-) -> Result<Option<usize>, Exhausted> {
+) -> Result<Option<Matched>, Exhausted> {
     let (tokens, chars): (Vec<&Token>, Box<dyn Iterator<Item = char>>) = match end {
         End::Prefix => (tokens.iter().collect(), Box::new(text.chars())),
         End::Suffix => (tokens.iter().rev().collect(), Box::new(text.chars().rev())),
@@ -86,13 +96,19 @@ pub(super) fn match_len(
     let mut nfa = Nfa::new(tokens);
     let mut best = None;
     for (consumed, c) in (1..).zip(chars) {
-        let cost = nfa.active.len() as u64 + 1;
+        let cost = (nfa.active.len() as u64 + 1) * c.len_utf8() as u64;
         *budget = budget.checked_sub(cost).ok_or(Exhausted)?;
+        if c.len_utf8() > 1 && nfa.accepts_part_of(c) {
+            best = Some(Matched::Splits(c));
+            if !longest {
+                break;
+            }
+        }
         if !nfa.step(c) {
             break;
         }
         if nfa.accepts() {
-            best = Some(consumed);
+            best = Some(Matched::Chars(consumed));
             if !longest {
                 break;
             }
@@ -158,6 +174,29 @@ impl<'t> Nfa<'t> {
         !self.active.is_empty()
     }
 
+    /// Whether the glob, having matched the text before `c`, matches it followed by the first
+    /// byte of `c`, or its first two, … each of which Go decodes as U+FFFD. The live states
+    /// are left as they were, for `c` itself.
+    fn accepts_part_of(&mut self, c: char) -> bool {
+        let mut states = self.active.clone();
+        for _ in 1..c.len_utf8() {
+            self.generation += 1;
+            self.next.clear();
+            for &state in &states {
+                match self.tokens.get(state) {
+                    Some(Token::Star) => self.add(state),
+                    Some(token) if token.matches(char::REPLACEMENT_CHARACTER) => self.add(state + 1),
+                    _ => {}
+                }
+            }
+            if self.accepts() {
+                return true;
+            }
+            std::mem::swap(&mut states, &mut self.next);
+        }
+        false
+    }
+
     fn accepts(&self) -> bool {
         self.seen.get(self.tokens.len()) == Some(&self.generation)
     }
@@ -203,12 +242,39 @@ mod tests {
             ("${FILE#*s*}", "h.string.txt"),
             ("${FILE##*s*}", ""),
             ("${FILE##*s?}", "ring.txt"),
-            ("${U#h?}", "llo wörld"),
+            ("${U#h??}", "lo wörld"),
+            ("${U%???}", "héllo wö"),
+            ("${U%?????}", "héllo "),
             ("${U%ö*}", "héllo w"),
             ("${U%%l*}", "hé"),
             ("${U#[é-ü]}", "héllo wörld"),
             ("${U%%[ö]*}", "héllo w"),
             ("${EMPTY#*}", ""),
         ]);
+    }
+
+    /// envsubst tries every byte length, and to `?`, `*` and `[^…]` a partial character is
+    /// U+FFFD: it would cut these characters in two (`${CAPS#*}` drops the first byte of `É`).
+    #[test]
+    fn a_trim_inside_a_character_is_named() {
+        let vars = crate::substitution::fixtures::vars();
+        let rows = [
+            ("${CAPS#*}", 'É'),
+            ("${U#h?}", 'é'),
+            ("${U#h[^x]}", 'é'),
+            ("${U%????}", 'ö'),
+            ("${CAPS##[^É]}", 'É'),
+        ];
+        for (input, character) in rows {
+            assert_eq!(
+                crate::substitution::substitute_str(input, &vars, "p"),
+                Err(vec![crate::substitution::SubstitutionError::SplitsCharacter {
+                    expression: input.to_owned(),
+                    character,
+                    path: "p".to_owned()
+                }]),
+                "{input}"
+            );
+        }
     }
 }

@@ -7,10 +7,12 @@
 //!   everywhere, arguments included; a backslash escapes only in replace arguments (`\/`, `\\`);
 //! - a defined but empty variable keeps its value under every default form, and an empty default
 //!   (`${X:-}`) is allowed;
-//! - lengths, offsets and case changes count characters, not bytes;
+//! - an offset, length or trim that would cut a multi-byte character in two is an error: Go
+//!   counts bytes (`${#X}` and `${X:pos:len}`, and trims try every byte length), and writes
+//!   the halves, which the API server stores as U+FFFD;
 //! - `%`/`%%` match the glob against suffixes instead of reversing the pattern text, so classes
 //!   and escapes work there too;
-//! - `${X:pos:-n}` stops n characters before the end (as bash does) instead of panicking;
+//! - `${X:pos:-n}` stops n bytes before the end (as bash does) instead of panicking;
 //! - forms envsubst quietly treats as "value, or the argument when empty" (`:?`, `:+`, `^,` …)
 //!   are errors, and so is a replace pattern that contains `}`;
 //! - every problem in the tree is reported with its JSON path, and all work is bounded.
@@ -57,6 +59,12 @@ pub enum SubstitutionError {
         reason: String,
         path: String,
     },
+    /// `${X:pos:len}` counts bytes, as Go does, and would cut `character` in two.
+    SplitsCharacter {
+        expression: String,
+        character: char,
+        path: String,
+    },
     /// Defaults nested deeper than MAX_NESTING, or a JSON tree deeper than MAX_TREE_DEPTH.
     TooDeep { path: String },
     /// A substituted string would exceed MAX_STRING_BYTES.
@@ -70,6 +78,7 @@ impl SubstitutionError {
         match self {
             Self::Undefined { path, .. }
             | Self::Malformed { path, .. }
+            | Self::SplitsCharacter { path, .. }
             | Self::TooDeep { path }
             | Self::TooLarge { path }
             | Self::TreeTooLarge { path } => path,
@@ -85,6 +94,7 @@ impl SubstitutionError {
                 reason,
                 path,
             } => (1, expression, reason, path),
+            Self::SplitsCharacter { expression, path, .. } => (5, expression, path, ""),
             Self::TooDeep { path } => (2, path, "", ""),
             Self::TooLarge { path } => (3, path, "", ""),
             Self::TreeTooLarge { path } => (4, path, "", ""),
@@ -99,6 +109,14 @@ impl fmt::Display for SubstitutionError {
             Self::Malformed { expression, reason, .. } => {
                 write!(f, "malformed expression '{expression}': {reason}")
             }
+            Self::SplitsCharacter {
+                expression, character, ..
+            } => write!(
+                f,
+                "'{expression}' cuts the character '{character}' in two: Stash counts offsets and \
+                 lengths in bytes ('{character}' is {} bytes)",
+                character.len_utf8()
+            ),
             // The variant does not say which bound was crossed, so the message names both.
             Self::TooDeep { .. } => write!(
                 f,
@@ -166,6 +184,14 @@ mod tests {
                 "nested deeper than 16 levels of defaults or 64 levels of objects and arrays",
             ),
             (too_large("spec.x"), "substituted value is larger than 65536 bytes"),
+            (
+                SubstitutionError::SplitsCharacter {
+                    expression: "${TEAM:0:1}".into(),
+                    character: 'é',
+                    path: "spec.x".into(),
+                },
+                "'${TEAM:0:1}' cuts the character 'é' in two: Stash counts offsets and lengths in bytes ('é' is 2 bytes)",
+            ),
         ];
         for (error, message) in rows {
             assert_eq!(error.to_string(), message);

@@ -24,14 +24,16 @@ pub(super) fn change_case(value: &str, case: Case) -> String {
     }
 }
 
-/// `${X:offset}` and `${X:offset:length}`, in characters. As in envsubst, an argument that is
-/// not an integer leaves the value alone, a negative offset counts from the end, and ranges past
-/// the end are cut short. A negative length ends that many characters before the end (bash).
-pub(super) fn substring(value: &str, offset: &str, length: Option<&str>) -> String {
+/// `${X:offset}` and `${X:offset:length}`, in bytes as Go slices a string. As in envsubst, an
+/// argument that is not an integer leaves the value alone, a negative offset counts from the
+/// end, and ranges past the end are cut short. A negative length ends that many bytes before
+/// the end (bash; envsubst panics). `Err` is the character a cut would split: Go would write
+/// its bytes apart, which the API server receives as U+FFFD.
+pub(super) fn substring(value: &str, offset: &str, length: Option<&str>) -> Result<String, char> {
     let Ok(offset) = offset.parse::<i64>() else {
-        return value.to_owned();
+        return Ok(value.to_owned());
     };
-    let count = i64::try_from(value.chars().count()).unwrap_or(i64::MAX);
+    let count = i64::try_from(value.len()).unwrap_or(i64::MAX);
     let start = if offset < 0 {
         count.saturating_add(offset).max(0)
     } else {
@@ -39,16 +41,28 @@ pub(super) fn substring(value: &str, offset: &str, length: Option<&str>) -> Stri
     };
     let end = match length.map(str::parse::<i64>) {
         None => count,
-        Some(Err(_)) => return value.to_owned(),
+        Some(Err(_)) => return Ok(value.to_owned()),
         Some(Ok(length)) if length < 0 => count.saturating_add(length),
         Some(Ok(length)) => start.saturating_add(length).min(count),
     };
     if start >= count || end <= start {
-        return String::new();
+        return Ok(String::new());
     }
-    let skip = usize::try_from(start).unwrap_or(usize::MAX);
-    let take = usize::try_from(end - start).unwrap_or(0);
-    value.chars().skip(skip).take(take).collect()
+    let (start, end) = (start as usize, end as usize);
+    match value.get(start..end) {
+        Some(kept) => Ok(kept.to_owned()),
+        None => Err(split_character(value, start, end)),
+    }
+}
+
+/// The character that the byte range `start..end` of `value` cuts, at one of its ends.
+fn split_character(value: &str, start: usize, end: usize) -> char {
+    let cut = if value.is_char_boundary(start) { end } else { start };
+    value
+        .char_indices()
+        .take_while(|(at, _)| *at < cut)
+        .last()
+        .map_or(char::REPLACEMENT_CHARACTER, |(_, c)| c)
 }
 
 /// `${X/a/b}` and friends. The pattern is a literal string, as in envsubst, and an empty one
@@ -116,6 +130,8 @@ mod tests {
             ("${U^}", "Héllo wörld"),
             ("${U^^}", "HÉLLO WÖRLD"),
             ("${SZ^^}", "STRAßE"),
+            // Go's simple mappings: ᾀ → ᾈ and ᾳ → ᾼ (Rust's full ones give two letters each).
+            ("u-${GREEK^^}/l-${GREEK,,}/f-${GREEK^}", "u-ᾈßİXᾼ/l-ᾀßixᾳ/f-ᾈßİxᾳ"),
             ("${EMPTY^}", ""),
             ("${EMPTY,,}", ""),
         ]);
@@ -150,10 +166,29 @@ mod tests {
             ("${A:${MIN}}", "alpha"),
             ("${A:1:${MIN}}", ""),
             ("${A:${EMPTY}}", "alpha"),
-            ("${U:1:4}", "éllo"),
+            ("${U:1:5}", "éllo"),
             ("${U:-5}", "héllo wörld"),
             ("${U:${NEG}}", "rld"),
+            ("${U:3}", "llo wörld"),
         ]);
+    }
+
+    /// Go slices bytes: `${U:1:1}` of `héllo` is half of `é`, which envsubst writes as it is
+    /// and the API server stores as U+FFFD; here it is an error naming the character.
+    #[test]
+    fn a_cut_inside_a_character_is_named() {
+        let vars = crate::substitution::fixtures::vars();
+        for (input, character) in [("${U:1:1}", 'é'), ("${U:2}", 'é'), ("${U:0:2}", 'é'), ("${U:9}", 'ö')] {
+            assert_eq!(
+                crate::substitution::substitute_str(input, &vars, "p"),
+                Err(vec![crate::substitution::SubstitutionError::SplitsCharacter {
+                    expression: input.to_owned(),
+                    character,
+                    path: "p".to_owned()
+                }]),
+                "{input}"
+            );
+        }
     }
 
     #[test]
