@@ -72,8 +72,14 @@ fn evaluate_request(request: request::Request, screened: Option<Screened>, setti
 }
 
 thread_local! {
-    /// The last settings seen, as sent and compiled. policy-server sends the same settings with
-    /// every request of a policy; they are compiled once.
+    /// The last settings seen, as sent and compiled, kept for a host that sends many requests
+    /// to one instance (`kwctl run` and `kwctl bench`, or any user of policy-evaluator that
+    /// keeps its `PolicyEvaluator`): there they are compiled once. policy-server rehydrates a
+    /// fresh instance for every request (`EvaluationEnvironment::validate_policy` →
+    /// `PolicyEvaluatorPre::rehydrate`) and sends the settings inside every `validate` payload,
+    /// so under policy-server this starts empty and the settings are compiled with each request.
+    /// Allocated outside the request arena (`allocator::persistent`); e2e-tests/tests/one_instance.rs
+    /// checks that a reused instance answers as fresh ones do.
     static LAST_SETTINGS: RefCell<Option<(Value, Rc<Settings>)>> = const { RefCell::new(None) };
 }
 
