@@ -3,10 +3,10 @@
 use serde_json::{Map, Value};
 
 use crate::annotations::{BackupAnnotations, SCHEDULE, TARGET_PATHS, VOLUME_MOUNTS};
-use crate::cron::validate_schedule;
 use crate::json_fields::at;
 use crate::naming::{ObjectNames, is_dns1123_label};
 use crate::report::{Problem, list, shorten};
+use crate::schedule::CronSchedule;
 use crate::target::Target;
 
 const PROVIDERS: [&str; 7] = ["local", "s3", "gcs", "azure", "swift", "b2", "rest"];
@@ -92,21 +92,29 @@ pub enum ScheduleSource<'a> {
 }
 
 /// Checks the resolved blueprint `spec` and the objects it generates; one line per problem.
+/// Without a problem, the blueprint's own schedule, parsed, when it is the one used (`None`
+/// when the schedule annotation replaces it: `annotation_schedule` parses that one).
 pub fn resolved(
     target: &Target,
     blueprint: &str,
     spec: &Map<String, Value>,
     names: &ObjectNames,
     schedule: Option<(&str, ScheduleSource)>,
-) -> Vec<Problem> {
+) -> Result<Option<CronSchedule>, Vec<Problem>> {
     let mut problems = generated_names(blueprint, names);
-    problems.extend(schedule_problem(blueprint, schedule));
+    let parsed = blueprint_schedule(blueprint, schedule).unwrap_or_else(|problem| {
+        problems.push(problem);
+        None
+    });
     let field_problems = retention_policy(spec.get("retentionPolicy"))
         .into_iter()
         .chain(backend(spec))
         .chain(stash_webhook_rules(target, spec, names));
     problems.extend(field_problems.map(|(field, why)| Problem::blueprint_field(blueprint, field, why)));
-    problems
+    match problems.is_empty() {
+        true => Ok(parsed),
+        false => Err(problems),
+    }
 }
 
 fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<Problem> {
@@ -144,34 +152,42 @@ fn generated_names(blueprint: &str, names: &ObjectNames) -> Vec<Problem> {
     problems
 }
 
-fn schedule_problem(blueprint: &str, schedule: Option<(&str, ScheduleSource)>) -> Option<Problem> {
+fn blueprint_schedule(
+    blueprint: &str,
+    schedule: Option<(&str, ScheduleSource)>,
+) -> Result<Option<CronSchedule>, Problem> {
     match schedule {
-        None => Some(Problem::blueprint(
+        None => Err(Problem::blueprint(
             blueprint,
             format!("has no spec.schedule; set one there or set the annotation {SCHEDULE}"),
         )),
-        // Checked once for all blueprints, by `annotation_schedule`.
-        Some((_, ScheduleSource::Annotation)) => None,
-        Some((schedule, ScheduleSource::Blueprint(name))) => {
-            let why = invalid_schedule(schedule)?;
-            Some(Problem::blueprint_field(name, "spec.schedule", why))
-        }
+        Some((_, ScheduleSource::Annotation)) => Ok(None),
+        Some((schedule, ScheduleSource::Blueprint(name))) => parse_schedule(schedule)
+            .map(Some)
+            .map_err(|why| Problem::blueprint_field(name, "spec.schedule", why)),
     }
 }
 
-/// The `schedule` annotation, checked whether or not its blueprints resolve.
-pub fn annotation_schedule(request: &BackupAnnotations) -> Option<Problem> {
-    let why = invalid_schedule(request.schedule.as_deref()?)?;
-    Some(Problem::annotation(SCHEDULE, why))
+/// The `schedule` annotation as written and parsed (`None` when it is not set), checked
+/// whether or not its blueprints resolve.
+pub fn annotation_schedule(request: &BackupAnnotations) -> Result<Option<(&str, CronSchedule)>, Problem> {
+    let Some(schedule) = request.schedule.as_deref() else {
+        return Ok(None);
+    };
+    match parse_schedule(schedule) {
+        Ok(parsed) => Ok(Some((schedule, parsed))),
+        Err(why) => Err(Problem::annotation(SCHEDULE, why)),
+    }
 }
 
-fn invalid_schedule(schedule: &str) -> Option<String> {
-    let why = validate_schedule(schedule).err()?;
-    Some(format!(
-        "'{}' is not a valid cron schedule: {why}; \
-         use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly",
-        shorten(schedule)
-    ))
+fn parse_schedule(schedule: &str) -> Result<CronSchedule, String> {
+    CronSchedule::parse(schedule).map_err(|why| {
+        format!(
+            "'{}' is not a valid cron schedule: {why}; \
+             use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly",
+            shorten(schedule)
+        )
+    })
 }
 
 type FieldProblem = (String, String);
@@ -446,13 +462,14 @@ mod tests {
     fn check(spec: Value, bc_ns: &str, schedule: &str) -> Vec<String> {
         let t = deployment();
         let names = object_names(&t, "bp", false, bc_ns, bc_ns);
-        render(&resolved(
+        let checked = resolved(
             &t,
             "bp",
             spec.as_object().unwrap(),
             &names,
             Some((schedule, ScheduleSource::Blueprint("bp"))),
-        ))
+        );
+        render(&checked.err().unwrap_or_default())
     }
 
     fn with(mut spec: Value, pointer: &str, value: Value) -> Value {
@@ -621,13 +638,16 @@ mod tests {
         );
         let names = object_names(&t, "bp", false, "demo", "demo");
         assert_eq!(
-            render(&resolved(
-                &t,
-                "bp",
-                good_spec().as_object().unwrap(),
-                &names,
-                Some(("@daily", ScheduleSource::Annotation))
-            )),
+            render(
+                &resolved(
+                    &t,
+                    "bp",
+                    good_spec().as_object().unwrap(),
+                    &names,
+                    Some(("@daily", ScheduleSource::Annotation))
+                )
+                .unwrap_err()
+            ),
             [
                 "BackupBlueprint 'bp' generates the Repository name 'pvc-data.v2', which is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
                 "BackupBlueprint 'bp' generates the BackupConfiguration name 'pvc-data.v2', which is not a DNS-1123 label (lower-case letters, digits and '-'); rename the target so that its name is one",
@@ -642,26 +662,37 @@ mod tests {
         let spec = good_spec();
         let spec = spec.as_object().unwrap();
         let annotated = resolved(&t, "bp", spec, &names, Some(("61 * * * *", ScheduleSource::Annotation)));
-        assert_eq!(annotated, [], "the annotation is checked on its own");
+        assert_eq!(annotated, Ok(None), "the annotation is checked on its own");
+        let daily = resolved(
+            &t,
+            "bp",
+            spec,
+            &names,
+            Some(("@daily", ScheduleSource::Blueprint("bp"))),
+        );
+        assert_eq!(
+            daily,
+            Ok(Some(CronSchedule::parse("@daily").unwrap())),
+            "parsed once, for the guardrails"
+        );
         let request = BackupAnnotations {
             schedule: Some("61 * * * *".into()),
             ..BackupAnnotations::default()
         };
         assert_eq!(
-            annotation_schedule(&request).map(|p| p.to_string()).as_deref(),
+            annotation_schedule(&request)
+                .map_err(|p| p.to_string())
+                .as_ref()
+                .err()
+                .map(String::as_str),
             Some(
                 "stash.appscode.com/schedule: '61 * * * *' is not a valid cron schedule: minute value 61 is out of range 0-59; \
                  use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
             )
         );
-        assert_eq!(annotation_schedule(&BackupAnnotations::default()), None);
-        let from_blueprint = render(&resolved(
-            &t,
-            "bp",
-            spec,
-            &names,
-            Some(("daily", ScheduleSource::Blueprint("bp"))),
-        ));
+        assert_eq!(annotation_schedule(&BackupAnnotations::default()), Ok(None));
+        let from_blueprint =
+            render(&resolved(&t, "bp", spec, &names, Some(("daily", ScheduleSource::Blueprint("bp")))).unwrap_err());
         assert!(
             from_blueprint[0].starts_with("BackupBlueprint 'bp' spec.schedule: 'daily' is not a valid cron schedule: ")
         );
@@ -669,7 +700,7 @@ mod tests {
             "; use 5 fields 'minute hour day-of-month month day-of-week' or @hourly, @daily, @weekly, @monthly, @yearly"
         ));
         assert_eq!(
-            render(&resolved(&t, "bp", spec, &names, None)),
+            render(&resolved(&t, "bp", spec, &names, None).unwrap_err()),
             [
                 "BackupBlueprint 'bp' has no spec.schedule; set one there or set the annotation stash.appscode.com/schedule"
             ]

@@ -65,14 +65,8 @@ struct FieldSet {
     star: bool,
 }
 
-/// Ok when Kubernetes CronJob would accept `schedule`; Err with a message that names the bad part
-/// and says what is expected, WITHOUT repeating the whole schedule.
-pub fn validate_schedule(schedule: &str) -> Result<(), String> {
-    parse_schedule(schedule).map(|_| ())
-}
-
-/// The meaning of `schedule` when Kubernetes CronJob would accept it; otherwise the message of
-/// [`validate_schedule`].
+/// The meaning of `schedule` when Kubernetes CronJob would accept it; otherwise a message that
+/// names the bad part and says what is expected, WITHOUT repeating the whole schedule.
 pub fn parse_schedule(schedule: &str) -> Result<CronSchedule, String> {
     if schedule.is_empty() {
         return Err("empty schedule".to_string());
@@ -395,7 +389,11 @@ fn quote(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_schedule;
+    use super::parse_schedule;
+
+    fn validate_schedule(schedule: &str) -> Result<(), String> {
+        parse_schedule(schedule).map(|_| ())
+    }
 
     /// (schedule, None when accepted / Some(part of the error) when rejected)
     const CASES: &[(&str, Option<&str>)] = &[

@@ -59,10 +59,10 @@ impl Guardrails {
         }
     }
 
-    /// Why `schedule` (valid, already checked) runs less often than required, if it does.
-    pub fn schedule_problem(&self, schedule: &str) -> Option<String> {
+    /// Why `schedule`, parsed as `parsed`, runs less often than required, if it does.
+    pub fn schedule_problem(&self, schedule: &str, parsed: &CronSchedule) -> Option<String> {
         let required = self.minimum_frequency?;
-        let gap = longest_gap(&CronSchedule::parse(schedule).ok()?);
+        let gap = longest_gap(parsed);
         let gives = match gap {
             Gap::Minutes(minutes) if minutes <= required => return None,
             Gap::Minutes(minutes) => format!("leaves up to {} between backups", format_minutes(minutes)),
@@ -161,6 +161,12 @@ mod tests {
         Guardrails::parse(Some(&value), "guardrails").unwrap()
     }
 
+    impl Guardrails {
+        fn problem_of(&self, schedule: &str) -> Option<String> {
+            self.schedule_problem(schedule, &CronSchedule::parse(schedule).unwrap())
+        }
+    }
+
     #[test]
     fn frequency_edge_cases() {
         let daily = guardrails(json!({"minimumFrequency": "24h"}));
@@ -194,12 +200,12 @@ mod tests {
             ),
         ];
         for (schedule, expected) in cases {
-            assert_eq!(daily.schedule_problem(schedule).as_deref(), expected, "{schedule}");
+            assert_eq!(daily.problem_of(schedule).as_deref(), expected, "{schedule}");
         }
         let hourly = guardrails(json!({"minimumFrequency": "90m"}));
-        assert_eq!(hourly.schedule_problem("*/90 * * * *"), None, "minute 0 of every hour");
-        assert!(hourly.schedule_problem("0 */2 * * *").is_some());
-        assert_eq!(Guardrails::default().schedule_problem("@yearly"), None);
+        assert_eq!(hourly.problem_of("*/90 * * * *"), None, "minute 0 of every hour");
+        assert!(hourly.problem_of("0 */2 * * *").is_some());
+        assert_eq!(Guardrails::default().problem_of("@yearly"), None);
     }
 
     #[test]

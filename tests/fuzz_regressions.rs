@@ -114,7 +114,7 @@ fn evaluate_crash_976e5c53_rejects_in_4_kib() {
 #[test]
 fn escaped_quotes_stay_short() {
     let schedule = format!("@every 1\u{206c}{}ay\u{206c}@\u{206c}", "\u{17}".repeat(117));
-    let message = backup_blueprint_policy::cron::validate_schedule(&schedule).unwrap_err();
+    let message = backup_blueprint_policy::cron::parse_schedule(&schedule).unwrap_err();
     assert!(message.len() <= 1024, "{} bytes: {message}", message.len());
     assert!(message.starts_with("@every duration '1\\u{206c}\\u{17}"), "{message}");
 }

@@ -10,6 +10,7 @@ use crate::lookups::LookupError;
 use crate::naming::object_names;
 use crate::objects::{self, Generated, ObjectRef};
 use crate::report::{Problem, shorten};
+use crate::schedule::CronSchedule;
 use crate::substitution::{self, SubstitutionError, Variables};
 use crate::target::Target;
 use crate::variables::BUILTIN_NAMES;
@@ -132,10 +133,15 @@ fn generate(
         (None, None) => None,
     };
     let schedule_text = schedule.as_ref().map(|(s, _)| s.to_string()).unwrap_or_default();
-    let mut problems = checks::resolved(target, blueprint, spec, &names, schedule);
-    if problems.is_empty() {
-        problems = guardrail_problems(context, blueprint, request, spec);
-    }
+    let problems = match checks::resolved(target, blueprint, spec, &names, schedule) {
+        Ok(own_schedule) => guardrail_problems(
+            context,
+            blueprint,
+            spec,
+            own_schedule.as_ref().map(|p| (schedule_text.as_str(), p)),
+        ),
+        Err(problems) => problems,
+    };
     if !problems.is_empty() {
         findings.problems(problems);
         return None;
@@ -161,22 +167,19 @@ fn generate(
     })
 }
 
-/// `guardrails` for a resolved blueprint whose schedule and retention are valid; the schedule
-/// annotation, when set, is held to them once for all blueprints.
+/// `guardrails` for a resolved blueprint whose schedule and retention are valid: its own
+/// schedule, as written and parsed, when the schedule annotation does not replace it (that one
+/// is held to them once for all blueprints).
 fn guardrail_problems(
     context: &Context,
     blueprint: &str,
-    request: &BackupAnnotations,
     spec: &Map<String, Value>,
+    own_schedule: Option<(&str, &CronSchedule)>,
 ) -> Vec<Problem> {
     let guardrails = &context.settings.guardrails;
     let mut problems = guardrails.retention_problems(blueprint, spec.get("retentionPolicy"));
-    let blueprint_schedule = spec
-        .get("schedule")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty() && request.schedule.is_none());
-    if let Some(schedule) = blueprint_schedule {
-        let why = guardrails.schedule_problem(schedule);
+    if let Some((schedule, parsed)) = own_schedule {
+        let why = guardrails.schedule_problem(schedule, parsed);
         problems.extend(why.map(|why| Problem::blueprint_field(blueprint, "spec.schedule", why)));
     }
     problems

@@ -16,10 +16,11 @@ use serde_json::Value;
 pub use context::Context;
 pub use findings::{Findings, Verdict};
 
-use crate::annotations::{self, BackupAnnotations, SCHEDULE, Trigger};
+use crate::annotations::{self, SCHEDULE, Trigger};
 use crate::checks;
 use crate::objects::Generated;
 use crate::report::Problem;
+use crate::schedule::CronSchedule;
 use crate::string_map::StringMap;
 use crate::variables;
 
@@ -44,8 +45,9 @@ pub fn evaluate_target(
         ));
     }
     match checks::annotation_schedule(&request) {
-        Some(invalid) => findings.problem(invalid),
-        None => findings.problems(annotation_schedule_guardrail(context, &request)),
+        Err(invalid) => findings.problem(invalid),
+        Ok(Some((schedule, parsed))) => findings.problems(annotation_schedule_guardrail(context, schedule, &parsed)),
+        Ok(None) => {}
     }
     if target.is_workload() && *trigger == Trigger::Present {
         findings.problems(checks::workload_volumes(&target.kind, spec, &request));
@@ -71,8 +73,7 @@ pub fn evaluate_target(
 
 /// `guardrails.minimumFrequency` for the schedule annotation, which replaces the schedule of
 /// every blueprint of the target.
-fn annotation_schedule_guardrail(context: &Context, request: &BackupAnnotations) -> Option<Problem> {
-    let schedule = request.schedule.as_deref()?;
-    let why = context.settings.guardrails.schedule_problem(schedule)?;
+fn annotation_schedule_guardrail(context: &Context, schedule: &str, parsed: &CronSchedule) -> Option<Problem> {
+    let why = context.settings.guardrails.schedule_problem(schedule, parsed)?;
     Some(Problem::annotation(SCHEDULE, why))
 }

@@ -9,7 +9,7 @@ pub struct CronSchedule {
 }
 
 impl CronSchedule {
-    /// Parses `text` with exactly the acceptance and messages of [`crate::cron::validate_schedule`].
+    /// Parses `text` with exactly the acceptance and messages of [`crate::cron::parse_schedule`].
     pub fn parse(text: &str) -> Result<CronSchedule, String> {
         crate::cron::parse_schedule(text)
     }
