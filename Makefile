@@ -93,7 +93,19 @@ floors:
 	cp $(FLOORS_WASM) $(FLOOR_COLLISIONS)
 
 .PHONY: test
-test: fmt-check lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary
+test: fmt-check lint workflow-lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary
+
+# The GitHub workflows (.github/workflows): checked against GitHub's workflow schema
+# (check-jsonschema's vendored copy) and audited by zizmor (.github/zizmor.yml), both from PyPI,
+# pinned, in a virtual environment under target/.
+LINT_VENV := target/workflow-lint
+WORKFLOW_LINTERS := zizmor==1.32.0 check-jsonschema==0.39.0
+.PHONY: workflow-lint
+workflow-lint:
+	@[ -x $(LINT_VENV)/bin/zizmor ] && [ -x $(LINT_VENV)/bin/check-jsonschema ] || { \
+	  python3 -m venv $(LINT_VENV) && $(LINT_VENV)/bin/pip install --quiet $(WORKFLOW_LINTERS); }
+	$(LINT_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(LINT_VENV)/bin/zizmor --offline --config .github/zizmor.yml .github/workflows
 
 .PHONY: clean
 clean:

@@ -1,4 +1,4 @@
-//! Every case of `../shared/conformance/stash-docs/` through the core: the target is admitted
+//! Every case of `tests/conformance/stash-docs/` through the core: the target is admitted
 //! as an UPDATE (the docs annotate objects that exist: pvc-nfs even has a uid and a
 //! resourceVersion, which on a CREATE would make it a stored object, SPEC §8.5), the blueprint and the Secret are the cluster, and the emitted objects must
 //! contain what the Stash docs show Stash generating (SPEC §10). The cases, the docs' known
@@ -43,4 +43,53 @@ fn every_known_deviation_names_an_existing_case() {
 #[test]
 fn the_pvc_case_gets_a_controller_owner_reference() {
     stash_docs::assert_pvc_case_is_owned_by_its_target(repo_root(), emit);
+}
+
+/// The repository keeps its own copy of the contract's fixtures, so that a plain clone tests
+/// itself; where the contract is beside the repository (`../shared/conformance`, the project's
+/// workspace), the copy must hold exactly its files.
+#[test]
+fn the_repository_copy_is_the_contract() {
+    let contract = repo_root().join("../shared/conformance");
+    if !contract.is_dir() {
+        eprintln!("skipped: {} is not beside the repository", contract.display());
+        return;
+    }
+    for set in ["stash-docs", "kubestash-docs"] {
+        let (theirs, ours) = (
+            files(&contract.join(set)),
+            files(&repo_root().join("tests/conformance").join(set)),
+        );
+        let names = |files: &[(String, Vec<u8>)]| files.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&ours),
+            names(&theirs),
+            "tests/conformance/{set}: the files differ from the contract's"
+        );
+        for ((name, our_bytes), (_, their_bytes)) in ours.iter().zip(&theirs) {
+            assert!(
+                our_bytes == their_bytes,
+                "tests/conformance/{set}/{name} differs from the contract: copy it again"
+            );
+        }
+    }
+}
+
+/// Every file under `dir`, by path relative to it, sorted, with its bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).expect("readable fixtures") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                found.push((name, std::fs::read(&path).expect("readable fixture")));
+            }
+        }
+    }
+    found.sort();
+    found
 }

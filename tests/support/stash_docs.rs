@@ -1,4 +1,4 @@
-//! The Stash-docs conformance cases (`../shared/conformance/stash-docs/`, SPEC §10), shared by
+//! The Stash-docs conformance cases (`tests/conformance/stash-docs/`), shared by
 //! the native test (`tests/conformance.rs`) and the wasm one (`e2e-tests/tests/conformance.rs`),
 //! which include this file with `#[path]`. Each of them only says how a target is admitted.
 #![allow(dead_code)]
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-/// The docs' known deviations (conformance/stash-docs/README.md): (case, file, JSON pointer,
+/// The docs' known deviations (tests/conformance/stash-docs/README.md): (case, file, JSON pointer,
 /// what the docs show, what the current rules give).
 #[rustfmt::skip]
 pub const KNOWN_DEVIATIONS: &[(&str, &str, &str, &str, &str)] = &[
@@ -106,15 +106,9 @@ impl Case {
     }
 }
 
-/// The fixtures beside the repository whose root is `repo_root`; fails saying so when missing.
+/// The fixtures of the repository whose root is `repo_root`.
 pub fn fixtures_dir(repo_root: &Path) -> PathBuf {
-    let dir = repo_root.join("../shared/conformance/stash-docs");
-    assert!(
-        dir.is_dir(),
-        "the conformance fixtures are missing: expected them at {} (shared/ beside the repository)",
-        dir.display()
-    );
-    dir
+    repo_root.join("tests/conformance/stash-docs")
 }
 
 /// Every case, by name.
