@@ -1,6 +1,8 @@
 //! Emission (SPEC §7): the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
+use std::cell::OnceCell;
+
 use serde_json::{Map, Value};
 
 use crate::annotations::RESOLVED;
@@ -8,6 +10,35 @@ use crate::json_fields::at;
 use crate::json_text;
 use crate::objects::Generated;
 use crate::string_map::StringMap;
+
+/// What one admission generates, with its resolved list written at most once: the collision
+/// check compares it with the stored object's, and the mutation emits it.
+#[derive(Default)]
+pub struct GeneratedObjects {
+    pub items: Vec<Generated>,
+    list: OnceCell<String>,
+}
+
+impl GeneratedObjects {
+    pub fn new(items: Vec<Generated>) -> Self {
+        GeneratedObjects {
+            items,
+            list: OnceCell::new(),
+        }
+    }
+
+    /// [`resolved_list`] of the items, written on first use.
+    pub fn resolved_list(&self) -> &str {
+        self.list.get_or_init(|| resolved_list(&self.items))
+    }
+
+    pub fn into_resolved_list(self) -> String {
+        match self.list.into_inner() {
+            Some(list) => list,
+            None => resolved_list(&self.items),
+        }
+    }
+}
 
 /// The compact `v1 List` of every generated object: per blueprint, the Repository then the
 /// BackupConfiguration. Written around the objects' own JSON rather than built as a value, which
@@ -124,6 +155,17 @@ mod tests {
             repository: json!({"kind": "Repository"}),
             backup_configuration: json!({"kind": "BackupConfiguration"}),
         }
+    }
+
+    /// The collision check's list is the one emitted: the same text, not written again.
+    #[test]
+    fn the_list_is_written_once() {
+        let objects = GeneratedObjects::new(vec![generated()]);
+        let compared = objects.resolved_list().as_ptr();
+        let emitted = objects.into_resolved_list();
+        assert_eq!(emitted.as_ptr(), compared);
+        assert_eq!(emitted, resolved_list(&[generated()]));
+        assert_eq!(GeneratedObjects::new(vec![generated()]).into_resolved_list(), emitted);
     }
 
     #[test]

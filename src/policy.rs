@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::annotations::{self, RESOLVED, Trigger};
 use crate::civil_date::{Clock, Date, SystemClock};
 use crate::drift;
-use crate::emission;
+use crate::emission::{self, GeneratedObjects};
 use crate::evaluation::defaulting::{self, Defaulting};
 use crate::evaluation::required::{self, NotDefaulted};
 use crate::evaluation::{self, Context, Findings, Verdict};
@@ -233,9 +233,9 @@ impl Admitted {
         let generated = match trigger {
             Trigger::Absent if rules_apply => {
                 required::check(context, &opt_out, not_defaulted, spec, &mut findings);
-                Vec::new()
+                GeneratedObjects::default()
             }
-            Trigger::Absent => Vec::new(),
+            Trigger::Absent => GeneratedObjects::default(),
             _ => evaluation::evaluate_target(context, &annotations, &trigger, spec, &mut findings),
         };
         if let Some((rule, blueprint)) = defaulted_by.filter(|_| findings.has_problems()) {
@@ -246,7 +246,7 @@ impl Admitted {
         }
         let emit = context.settings.emit_resolved_objects && trigger == Trigger::Present;
         if stored && emit && findings.is_clean() {
-            let stale = drift::stale(annotations.get(RESOLVED), &generated);
+            let stale = drift::stale(annotations.get(RESOLVED), &generated.items);
             if !stale.is_empty() {
                 findings.headline(Headline::Stale);
                 findings.problems(stale);
@@ -271,7 +271,7 @@ impl Admitted {
                 warnings,
             },
             Verdict::Accept { warnings } => {
-                let resolved = emit.then(|| emission::resolved_list(&generated));
+                let resolved = emit.then(|| generated.into_resolved_list());
                 let changed = emission::add_annotations(&mut object, &added);
                 mutate_or_accept(context, object, changed, resolved, warnings)
             }

@@ -5,14 +5,14 @@ use super::{Context, Findings};
 use serde_json::Value;
 
 use crate::annotations::{RESOLVED, TARGET};
-use crate::emission::{recorded_items, resolved_list};
+use crate::emission::{GeneratedObjects, recorded_items};
 use crate::json_fields::at;
 use crate::lookups::LookupError;
-use crate::objects::{Generated, ObjectRef};
+use crate::objects::ObjectRef;
 use crate::report::{Problem, shorten};
 use crate::settings::Check;
 
-pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings) {
+pub fn check(context: &Context, generated: &GeneratedObjects, findings: &mut Findings) {
     let check = context.settings.collision_check;
     // A rejected target generates nothing: nothing to collide with, nothing more to look up.
     if check == Check::Skip || findings.has_problems() {
@@ -24,14 +24,14 @@ pub fn check(context: &Context, generated: &[Generated], findings: &mut Findings
         .and_then(Value::as_str);
     // Re-applied as it was (the usual UPDATE): the stored object records exactly the objects
     // this admission generates, each for this target, so all were checked when emitted.
-    if recorded.is_some_and(|recorded| recorded == resolved_list(generated)) {
+    if recorded.is_some_and(|recorded| recorded == generated.resolved_list()) {
         return;
     }
     let ours = context.target.reference();
     let emitted_before = emitted_before(recorded, &ours);
     // At most MAX_BLUEPRINTS × 2 objects: a list costs less in policy.wasm than a set.
     let mut checked = Vec::new();
-    for one in generated {
+    for one in &generated.items {
         for object in one.refs() {
             if checked.contains(&object) {
                 continue;

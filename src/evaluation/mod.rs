@@ -18,7 +18,7 @@ pub use findings::{Findings, Verdict};
 
 use crate::annotations::{self, SCHEDULE, Trigger};
 use crate::checks;
-use crate::objects::Generated;
+use crate::emission::GeneratedObjects;
 use crate::report::Problem;
 use crate::schedule::CronSchedule;
 use crate::string_map::StringMap;
@@ -32,7 +32,7 @@ pub fn evaluate_target(
     trigger: &Trigger,
     spec: Option<&Value>,
     findings: &mut Findings,
-) -> Vec<Generated> {
+) -> GeneratedObjects {
     let target = context.target;
     if let Trigger::Incomplete { missing } = trigger {
         findings.problem(Problem::object(annotations::incomplete_trigger_problem(missing)));
@@ -65,8 +65,8 @@ pub fn evaluate_target(
         )));
     }
     let allowed = access::allowed(context, &request.blueprints, findings);
-    let generated = blueprints::resolve_all(context, &allowed, &request, &vars, findings);
-    storage::check_secrets(context, &generated, findings);
+    let generated = GeneratedObjects::new(blueprints::resolve_all(context, &allowed, &request, &vars, findings));
+    storage::check_secrets(context, &generated.items, findings);
     collisions::check(context, &generated, findings);
     generated
 }
