@@ -237,3 +237,84 @@ fn rbac_grants_get_on_exactly_the_context_aware_resources() {
         json!([{"kind": "ServiceAccount", "name": "policy-server", "namespace": "kubewarden"}])
     );
 }
+
+/// The README (embedded in the policy) and the developer docs link only to headings and files
+/// that exist: the table of contents and the cross-links cannot go stale.
+#[test]
+fn documentation_links_resolve() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in [
+        "README.md",
+        "docs/development.md",
+        "docs/performance.md",
+        "docs/hostile-input.md",
+    ] {
+        let path = root.join(doc);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        for target in link_targets(&text) {
+            let (file, anchor) = target.split_once('#').unwrap_or((target.as_str(), ""));
+            if file.contains("://") || file.starts_with("mailto:") {
+                continue;
+            }
+            let linked = match file {
+                "" => path.clone(),
+                relative => path.parent().unwrap().join(relative),
+            };
+            assert!(linked.exists(), "{doc}: the link ({target}) names a missing file");
+            if !anchor.is_empty() && linked.extension().is_some_and(|e| e == "md") {
+                let headings = anchors(&std::fs::read_to_string(&linked).unwrap());
+                assert!(
+                    headings.contains(anchor),
+                    "{doc}: the link ({target}) names no heading of {}",
+                    linked.display()
+                );
+            }
+        }
+    }
+}
+
+/// The targets of the Markdown links `[text](target)` of `text`, outside code blocks.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if in_code {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else { break };
+            targets.push(after[..end].to_string());
+            rest = &after[end..];
+        }
+    }
+    targets
+}
+
+/// GitHub's anchors of the headings of a Markdown text: lower case, punctuation dropped, spaces
+/// as `-`.
+fn anchors(text: &str) -> BTreeSet<String> {
+    let mut in_code = false;
+    let mut found = BTreeSet::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        let Some(title) = line.strip_prefix('#').filter(|_| !in_code) else {
+            continue;
+        };
+        let title = title.trim_start_matches('#').trim();
+        let anchor: String = title
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        found.insert(anchor);
+    }
+    found
+}
