@@ -190,7 +190,13 @@ real-engine-summary:
 policy-run:
 	cd $(E2E_DIR) && cargo build --locked --bin policy-run
 
-# Shows what the policy does to each example: the README's first command.
+# Installs a release build of policy-run on PATH: ~/.cargo/bin, or $CARGO_INSTALL_ROOT/bin.
+.PHONY: install
+install:
+	cargo install --locked --path $(E2E_DIR) --bin policy-run
+
+# Shows what the policy does to each example: the README's first command. --pretty shows the
+# annotations given, those the policy added (a defaulted target), and the emitted objects.
 .PHONY: run
 run: policy.wasm policy-run
 	@for entry in $(EXAMPLES); do \

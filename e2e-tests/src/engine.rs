@@ -61,13 +61,11 @@ impl PolicyModule {
     /// Compiles a policy file with wasmtime's fuel metering, so that its instances count the
     /// wasm instructions they run ([`PolicyInstance::instructions`]).
     pub fn from_file_metered(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))?;
+        let bytes = read_policy(path)?;
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config)?;
-        let module = Module::new(&engine, &bytes)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot load policy {}", path.display()))?;
+        let module = compile(&engine, &bytes, path)?;
         Ok(Self {
             engine,
             module,
@@ -76,9 +74,18 @@ impl PolicyModule {
     }
 
     fn load(path: &Path, cache_dir: Option<&Path>, opt_level: OptLevel) -> Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))?;
+        Self::load_bytes(&read_policy(path)?, path, cache_dir, opt_level)
+    }
+
+    /// Compiles the bytes of the policy file `path` (named in errors), or loads them from
+    /// `cache_dir` (see [`Self::from_file_cached`]).
+    pub fn from_bytes_cached(bytes: &[u8], path: &Path, cache_dir: Option<&Path>) -> Result<Self> {
+        Self::load_bytes(bytes, path, cache_dir, OptLevel::None)
+    }
+
+    fn load_bytes(bytes: &[u8], path: &Path, cache_dir: Option<&Path>, opt_level: OptLevel) -> Result<Self> {
         let engine = new_engine(opt_level)?;
-        let cached = cache_dir.map(|dir| dir.join(format!("{}.cwasm", module_cache::key(&engine, &bytes))));
+        let cached = cache_dir.map(|dir| dir.join(format!("{}.cwasm", module_cache::key(&engine, bytes))));
         if let Some(module) = cached.as_deref().and_then(|file| module_cache::load(&engine, file)) {
             return Ok(Self {
                 engine,
@@ -86,9 +93,7 @@ impl PolicyModule {
                 metered: false,
             });
         }
-        let module = Module::new(&engine, &bytes)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot load policy {}", path.display()))?;
+        let module = compile(&engine, bytes, path)?;
         if let Some(file) = &cached {
             module_cache::store(&module, file);
         }
@@ -139,6 +144,33 @@ impl PolicyModule {
             memory,
         })
     }
+}
+
+/// The first bytes of every WebAssembly binary module.
+pub const WASM_MAGIC: &[u8] = b"\0asm";
+
+/// Reads a policy file.
+pub fn read_policy(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read policy {}", path.display()))
+}
+
+/// Refuses, in one line, a file that is not a WebAssembly module (wasmtime's own error dumps
+/// the header bytes).
+pub fn check_wasm(bytes: &[u8], path: &Path) -> Result<()> {
+    if !bytes.starts_with(WASM_MAGIC) {
+        anyhow::bail!(
+            "the policy {} is not a WebAssembly module: give --policy a compiled policy (policy.wasm, annotated-policy.wasm)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn compile(engine: &Engine, bytes: &[u8], path: &Path) -> Result<Module> {
+    check_wasm(bytes, path)?;
+    Module::new(engine, bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot load policy {}", path.display()))
 }
 
 /// policy-server's engine configuration; by default without Cranelift's optimizations (the

@@ -3,6 +3,8 @@
 //! `kubernetes/get_resource` (answered by a [`KubernetesBackend`]) — the only capabilities the
 //! policy uses; any other fails with a clear error.
 
+use std::io::Write as _;
+
 use serde_json::Value;
 
 use crate::callback_request::{CallbackRequest, GET_RESOURCE};
@@ -27,6 +29,21 @@ pub struct NoKubernetes;
 impl KubernetesBackend for NoKubernetes {
     fn answer(&mut self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
         Err("kube::Client was not initialized properly".to_string())
+    }
+}
+
+/// What a lookup answers when policy-run was given neither `--cluster` nor `--replay`.
+pub const NO_CLUSTER_GIVEN: &str =
+    "policy-run has no cluster to look this up in: lookups need --cluster FILE or --replay SESSION";
+
+/// policy-run's backend without `--cluster` or `--replay`: every lookup fails, saying how to
+/// give policy-run a cluster (not policy-server's `kube::Client was not initialized properly`,
+/// which [`NoKubernetes`] keeps for the tests that compare with policy-server).
+pub struct NoClusterGiven;
+
+impl KubernetesBackend for NoClusterGiven {
+    fn answer(&mut self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        Err(NO_CLUSTER_GIVEN.to_string())
     }
 }
 
@@ -154,7 +171,8 @@ impl Host {
     fn log(&mut self, payload: &[u8]) {
         let line = parse_log(payload);
         if self.echo_logs {
-            eprintln!("{line}");
+            // Never a panic when stderr is closed (`policy-run … 2>&1 | head`).
+            let _ = writeln!(std::io::stderr(), "{line}");
         }
         self.logs.push(line);
     }

@@ -18,27 +18,82 @@ pub fn read_document(path: &Path, what: &str) -> Result<Value> {
 /// Parses the documents of a multi-document YAML (or JSON) text; empty documents are left out.
 /// A text of one or more JSON values is read as JSON.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
+    let Documents { documents, error } = parse_documents_until_error(text);
+    match error {
+        Some(error) => Err(error.error.context(format!("document {}", error.document))),
+        None => Ok(documents.into_iter().map(|(_, document)| document).collect()),
+    }
+}
+
+/// The documents of a text up to its first malformed one.
+pub struct Documents {
+    /// The documents read, each with its number in the text (1-based, empty ones counted).
+    pub documents: Vec<(usize, Value)>,
+    /// The malformed document that stopped the reading (a YAML parser cannot resume after it).
+    pub error: Option<DocumentError>,
+}
+
+/// A malformed document of a text: its number (1-based), and the parser's error.
+pub struct DocumentError {
+    pub document: usize,
+    pub error: anyhow::Error,
+}
+
+/// Parses the documents of a multi-document YAML (or JSON) text, keeping those before the first
+/// malformed one; empty documents are left out.
+pub fn parse_documents_until_error(text: &str) -> Documents {
     if let Some(documents) = parse_json_documents(text) {
-        return Ok(documents);
+        return Documents { documents, error: None };
     }
     let mut documents = Vec::new();
     for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(document).with_context(|| format!("document {}", index + 1))?;
-        if !value.is_null() {
-            documents.push(value);
+        match Value::deserialize(document) {
+            Ok(Value::Null) => {}
+            Ok(value) => documents.push((index + 1, value)),
+            Err(error) => {
+                let error = Some(DocumentError {
+                    document: index + 1,
+                    error: error.into(),
+                });
+                return Documents { documents, error };
+            }
         }
     }
-    Ok(documents)
+    Documents { documents, error: None }
 }
 
 /// The values of a text made of JSON values only (a JSON document, or several one after the
-/// other, like `kubectl get -o json` output concatenated); `None` when it is not JSON.
-fn parse_json_documents(text: &str) -> Option<Vec<Value>> {
+/// other, like `kubectl get -o json` output concatenated), numbered; `None` when it is not JSON.
+fn parse_json_documents(text: &str) -> Option<Vec<(usize, Value)>> {
     let documents: Vec<Value> = serde_json::Deserializer::from_str(text)
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
         .ok()?;
-    Some(documents.into_iter().filter(|d| !d.is_null()).collect())
+    Some(
+        (1..)
+            .zip(documents)
+            .filter(|(_, document)| !document.is_null())
+            .collect(),
+    )
+}
+
+/// The path that stands for standard input (`--object -`).
+pub const STDIN: &str = "-";
+
+/// True when `path` is `-`, standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
+/// Reads a text file, or standard input for `-`.
+pub fn read_text(path: &Path, what: &str) -> Result<String> {
+    if is_stdin(path) {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+            .with_context(|| format!("cannot read {what} from standard input"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
 }
 
 /// Reads the documents of a multi-document YAML (or JSON) file.
@@ -116,6 +171,28 @@ mod tests {
         // YAML that is not JSON, flow style included, is still YAML.
         assert_eq!(parse_document("{a: 1}").unwrap(), json!({"a": 1}));
         assert_eq!(parse_document("a: \"\\0\"\n").unwrap(), json!({"a": "\u{0}"}));
+    }
+
+    #[test]
+    fn documents_before_a_malformed_one_are_kept() {
+        let Documents { documents, error } =
+            parse_documents_until_error("a: 1\n---\n---\nb: 2\n---\nc: [\n---\nd: 4\n");
+        assert_eq!(documents, [(1, json!({"a": 1})), (3, json!({"b": 2}))]);
+        let error = error.unwrap();
+        assert_eq!(error.document, 4);
+        assert!(
+            error.error.to_string().starts_with("did not find expected"),
+            "{}",
+            error.error
+        );
+        assert!(
+            parse_documents("a: 1\n---\nc: [\n")
+                .unwrap_err()
+                .to_string()
+                .starts_with("document 2")
+        );
+        let json = parse_documents_until_error("{\"a\": 1} null {\"b\": 2}");
+        assert_eq!(json.documents, [(1, json!({"a": 1})), (3, json!({"b": 2}))]);
     }
 
     #[test]

@@ -62,11 +62,7 @@ impl Rule {
 
 /// Reads the `rules` of a metadata.yml file.
 pub fn read_rules(path: &Path) -> Result<Vec<Rule>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read policy metadata {}", path.display()))?;
-    let metadata: Metadata = serde_json::from_value(crate::inputs::parse_document(&text)?)
-        .with_context(|| format!("malformed policy metadata {}", path.display()))?;
-    Ok(metadata.rules)
+    Ok(PolicyMetadata::from_file(path)?.rules)
 }
 
 impl AllowList {
@@ -86,21 +82,12 @@ impl AllowList {
 
     /// Reads `contextAwareResources` from a metadata.yml file.
     pub fn from_metadata_file(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read policy metadata {}", path.display()))?;
-        Self::from_metadata_yaml(&text).with_context(|| format!("malformed policy metadata {}", path.display()))
+        Ok(PolicyMetadata::from_file(path)?.allow_list)
     }
 
     /// Reads `contextAwareResources` from the text of a metadata.yml.
     pub fn from_metadata_yaml(text: &str) -> Result<Self> {
-        let metadata: Metadata = serde_json::from_value(crate::inputs::parse_document(text)?)?;
-        for pattern in metadata.host_capabilities.iter().flatten() {
-            check_pattern(pattern)?;
-        }
-        Ok(Self {
-            resources: metadata.context_aware_resources,
-            capabilities: metadata.host_capabilities,
-        })
+        Ok(PolicyMetadata::from_text(text)?.allow_list)
     }
 
     /// True when the policy may read `api_version`/`kind`.
@@ -145,6 +132,98 @@ fn check_pattern(pattern: &str) -> anyhow::Result<()> {
         anyhow::bail!("hostCapabilities: invalid wildcard in '{pattern}': use '*' or '<prefix>/*'");
     }
     Ok(())
+}
+
+/// What the policy's metadata says, as policy-run uses it: the allow-list, and the rules that
+/// choose the objects of a preview.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyMetadata {
+    pub allow_list: AllowList,
+    pub rules: Vec<Rule>,
+}
+
+impl PolicyMetadata {
+    /// Reads the text of a metadata.yml (YAML) or of embedded metadata (JSON).
+    pub fn from_text(text: &str) -> Result<Self> {
+        let metadata: Metadata = serde_json::from_value(crate::inputs::parse_document(text)?)?;
+        for pattern in metadata.host_capabilities.iter().flatten() {
+            check_pattern(pattern)?;
+        }
+        Ok(Self {
+            allow_list: AllowList {
+                resources: metadata.context_aware_resources,
+                capabilities: metadata.host_capabilities,
+            },
+            rules: metadata.rules,
+        })
+    }
+
+    /// Reads a metadata.yml file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read policy metadata {}", path.display()))?;
+        Self::from_text(&text).with_context(|| format!("malformed policy metadata {}", path.display()))
+    }
+
+    /// The metadata `kwctl annotate` embedded into the policy `wasm` (the custom section
+    /// [`EMBEDDED_METADATA_SECTION`], JSON), as policy-evaluator's `Metadata::from_path` reads
+    /// it; `None` for a policy that is not annotated.
+    pub fn embedded(wasm: &[u8]) -> Result<Option<Self>> {
+        let Some(section) = custom_section(wasm, EMBEDDED_METADATA_SECTION)? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(section)
+            .map_err(|e| anyhow::anyhow!("the metadata is not UTF-8: {e}"))
+            .and_then(Self::from_text)
+            .with_context(|| format!("malformed metadata in the policy's {EMBEDDED_METADATA_SECTION} section"))?;
+        Ok(Some(text))
+    }
+}
+
+/// The custom section `kwctl annotate` writes the policy's metadata into (policy-evaluator's
+/// `KUBEWARDEN_CUSTOM_SECTION_METADATA`).
+pub const EMBEDDED_METADATA_SECTION: &str = "io.kubewarden.metadata";
+
+/// The payload of the first custom section named `name` of a WebAssembly binary module;
+/// `None` when there is none (or `wasm` is not a module: wasmtime says why).
+pub fn custom_section<'a>(wasm: &'a [u8], name: &str) -> Result<Option<&'a [u8]>> {
+    let Some(mut rest) = wasm.strip_prefix(crate::engine::WASM_MAGIC) else {
+        return Ok(None);
+    };
+    rest = rest.get(4..).context("truncated WebAssembly module: no version")?;
+    while let Some((&id, after_id)) = rest.split_first() {
+        let (size, after_size) = leb128_u32(after_id)?;
+        let size = size as usize;
+        let (section, after) = (after_size.get(..size), after_size.get(size..));
+        let (Some(section), Some(after)) = (section, after) else {
+            anyhow::bail!("truncated WebAssembly module: a section of {size} bytes ends past the end of the file");
+        };
+        if id == 0 {
+            let (length, after_length) = leb128_u32(section)?;
+            let section_name = after_length
+                .get(..length as usize)
+                .context("truncated WebAssembly module: a custom section's name")?;
+            if section_name == name.as_bytes() {
+                return Ok(Some(&after_length[length as usize..]));
+            }
+        }
+        rest = after;
+    }
+    Ok(None)
+}
+
+/// An unsigned LEB128 number (at most 5 bytes, as the wasm binary format's `u32`), and the
+/// bytes after it.
+fn leb128_u32(bytes: &[u8]) -> Result<(u32, &[u8])> {
+    let mut value: u64 = 0;
+    for (index, &byte) in bytes.iter().enumerate().take(5) {
+        value |= u64::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            let value = u32::try_from(value).context("malformed WebAssembly module: a size over 4 GiB")?;
+            return Ok((value, &bytes[index + 1..]));
+        }
+    }
+    anyhow::bail!("malformed WebAssembly module: a truncated or overlong size")
 }
 
 /// policy-server's error for a request outside the allow-list.
@@ -247,6 +326,52 @@ annotations:
     fn metadata_without_the_section_allows_nothing() {
         let list = AllowList::from_metadata_yaml("mutating: false\n").unwrap();
         assert!(list.resources().is_empty());
+    }
+
+    /// A module with these custom sections (name, payload).
+    fn module_with(sections: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        // An empty type section first, as a real module has sections before its custom ones.
+        wasm.extend_from_slice(&[1, 1, 0]);
+        for (name, payload) in sections {
+            let mut section = vec![name.len() as u8];
+            section.extend_from_slice(name.as_bytes());
+            section.extend_from_slice(payload);
+            wasm.push(0);
+            // The size as a two-byte LEB128, as some tools write it.
+            wasm.extend_from_slice(&[(section.len() as u8 & 0x7f) | 0x80, (section.len() >> 7) as u8]);
+            wasm.extend_from_slice(&section);
+        }
+        wasm
+    }
+
+    #[test]
+    fn reads_the_metadata_kwctl_annotate_embeds() {
+        let json = br#"{"protocolVersion":"v1","rules":[{"apiGroups":["apps"],"apiVersions":["v1"],"resources":["deployments"],"operations":["CREATE"]}],"contextAwareResources":[{"apiVersion":"v1","kind":"Secret"}],"mutating":true}"#;
+        let wasm = module_with(&[("producers", b"\0"), (EMBEDDED_METADATA_SECTION, json)]);
+        assert_eq!(custom_section(&wasm, "producers").unwrap(), Some(&b"\0"[..]));
+        let metadata = PolicyMetadata::embedded(&wasm).unwrap().unwrap();
+        assert!(metadata.allow_list.allows("v1", "Secret"));
+        assert!(metadata.rules[0].matches("apps", "v1", "deployments", "CREATE"));
+        assert_eq!(
+            PolicyMetadata::embedded(&module_with(&[("producers", b"")])).unwrap(),
+            None
+        );
+        assert_eq!(PolicyMetadata::embedded(b"not wasm").unwrap(), None);
+        let broken = module_with(&[(EMBEDDED_METADATA_SECTION, b"{\"rules\": 1}")]);
+        assert!(
+            format!("{:#}", PolicyMetadata::embedded(&broken).unwrap_err())
+                .starts_with("malformed metadata in the policy's io.kubewarden.metadata section: ")
+        );
+        let mut truncated = module_with(&[(EMBEDDED_METADATA_SECTION, json)]);
+        truncated.truncate(truncated.len() - 1);
+        assert_eq!(
+            custom_section(&truncated, "x").unwrap_err().to_string(),
+            format!(
+                "truncated WebAssembly module: a section of {} bytes ends past the end of the file",
+                json.len() + 1 + EMBEDDED_METADATA_SECTION.len()
+            )
+        );
     }
 
     #[test]

@@ -25,6 +25,18 @@ pub fn render(request: &AdmissionRequest, evaluation: &Evaluation) -> String {
         request.kind.kind,
         target_name(request)
     );
+    let given = annotations(request.object.as_ref());
+    match given {
+        Some(given) if !given.is_empty() => {
+            let _ = writeln!(out, "\nannotations:");
+            for (key, value) in given {
+                let _ = writeln!(out, "  {}", annotation_line(key, value));
+            }
+        }
+        _ => {
+            let _ = writeln!(out, "\nannotations: none");
+        }
+    }
     if let Some(status) = &response.status {
         let code = status.code.map(|c| format!(" (code {c})")).unwrap_or_default();
         let _ = writeln!(
@@ -39,8 +51,95 @@ pub fn render(request: &AdmissionRequest, evaluation: &Evaluation) -> String {
             let _ = writeln!(out, "  - {warning}");
         }
     }
+    if response.allowed {
+        render_annotation_changes(&mut out, given, annotations(evaluation.mutated_object()));
+    }
     render_emission(&mut out, request, evaluation);
     out
+}
+
+type Annotations = serde_json::Map<String, Value>;
+
+fn annotations(object: Option<&Value>) -> Option<&Annotations> {
+    object?.pointer("/metadata/annotations")?.as_object()
+}
+
+/// The annotations the policy added, changed and removed (the mutated object's against the
+/// given one's), but the resolved annotation, whose objects are shown as the emitted objects.
+fn render_annotation_changes(out: &mut String, given: Option<&Annotations>, mutated: Option<&Annotations>) {
+    let (Some(mutated), empty) = (mutated, Annotations::new()) else {
+        return;
+    };
+    let given = given.unwrap_or(&empty);
+    let ours = |key: &&String| key.as_str() != RESOLVED_ANNOTATION;
+    let added: Vec<_> = mutated
+        .iter()
+        .filter(|(key, _)| ours(key) && !given.contains_key(*key))
+        .collect();
+    let changed: Vec<_> = mutated
+        .iter()
+        .filter(|(key, value)| ours(key) && given.get(*key).is_some_and(|old| old != *value))
+        .collect();
+    let removed: Vec<_> = given
+        .iter()
+        .filter(|(key, _)| ours(key) && !mutated.contains_key(*key))
+        .collect();
+    if !added.is_empty() {
+        let _ = writeln!(out, "\nannotations added by the policy:");
+        for (key, value) in added {
+            let _ = writeln!(out, "  {}", annotation_line(key, value));
+        }
+    }
+    if !changed.is_empty() {
+        let _ = writeln!(out, "\nannotations changed by the policy:");
+        for (key, value) in changed {
+            let old = annotation_value(key, &given[key]);
+            let _ = writeln!(out, "  {} (was: {old})", annotation_line(key, value));
+        }
+    }
+    if !removed.is_empty() {
+        let _ = writeln!(out, "\nannotations removed by the policy:");
+        for (key, value) in removed {
+            let _ = writeln!(out, "  {}", annotation_line(key, value));
+        }
+    }
+}
+
+/// The longest annotation value shown in full; a longer one is cut, with its length.
+const LONGEST_SHOWN: usize = 200;
+
+/// `key: value`, quoted and escaped when the text holds anything but plain printable
+/// characters (a newline, a control or bidirectional character); the resolved annotation's
+/// JSON and very long values are summarized.
+fn annotation_line(key: &str, value: &Value) -> String {
+    format!("{}: {}", plain(key), annotation_value(key, value))
+}
+
+fn annotation_value(key: &str, value: &Value) -> String {
+    match value.as_str() {
+        Some(text) if key == RESOLVED_ANNOTATION => format!("({} bytes of JSON: the generated objects)", text.len()),
+        Some(text) if text.chars().count() > LONGEST_SHOWN => {
+            let shown: String = text.chars().take(LONGEST_SHOWN).collect();
+            format!("{}… ({} bytes)", plain(&shown), text.len())
+        }
+        Some(text) => plain(text),
+        None => value.to_string(),
+    }
+}
+
+/// The text as is when it is plain (not empty, no surrounding space, no control or invisible
+/// formatting character), else quoted with Rust's escapes.
+fn plain(text: &str) -> String {
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{ad}' | '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+    };
+    if !text.is_empty() && text.trim() == text && !text.chars().any(invisible) {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.escape_debug())
+    }
 }
 
 /// One line for a preview of several objects: the decision, the object, the first problem
@@ -90,6 +189,35 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// The objects the policy generated for an accepted object: the items of the resolved
+/// annotation of the object as admitted (the mutated one, else the one given); none for a
+/// rejected object.
+pub fn generated_objects(request: &AdmissionRequest, evaluation: &Evaluation) -> Result<Vec<Value>, String> {
+    if !evaluation.response.allowed {
+        return Ok(Vec::new());
+    }
+    let admitted = evaluation.mutated_object().or(request.object.as_ref());
+    let Some(annotation) = resolved_annotation(admitted) else {
+        return Ok(Vec::new());
+    };
+    let list: Value = serde_json::from_str(annotation)
+        .map_err(|e| format!("the annotation {RESOLVED_ANNOTATION} is not JSON: {e}"))?;
+    match list.get("items").and_then(Value::as_array) {
+        Some(items) => Ok(items.clone()),
+        None => Err(format!("the annotation {RESOLVED_ANNOTATION} is not a List")),
+    }
+}
+
+/// Objects as a YAML stream, each one after `---`.
+pub fn yaml_stream(objects: &[Value]) -> String {
+    let mut out = String::new();
+    for object in objects {
+        let yaml = serde_yaml_ng::to_string(object).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
+        let _ = write!(out, "---\n{yaml}");
+    }
+    out
+}
+
 fn resolved_annotation(object: Option<&Value>) -> Option<&str> {
     object?
         .pointer("/metadata/annotations")?
@@ -131,10 +259,7 @@ fn render_objects(out: &mut String, annotation: &str, unchanged: bool) {
         }
     };
     let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-    for item in items {
-        let yaml = serde_yaml_ng::to_string(&item).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
-        let _ = write!(out, "---\n{yaml}");
-    }
+    out.push_str(&yaml_stream(&items));
 }
 
 #[cfg(test)]
@@ -166,7 +291,41 @@ mod tests {
         };
         assert_eq!(
             render(&request(), &evaluation),
-            "REJECTED: CREATE Deployment demo/web\n\nmessage (code 400):\n  line 1\n  line 2\n\nwarnings:\n  - careful\n"
+            "REJECTED: CREATE Deployment demo/web\n\nannotations: none\n\nmessage (code 400):\n  line 1\n  line 2\n\nwarnings:\n  - careful\n"
+        );
+    }
+
+    #[test]
+    fn shows_the_annotations_given_and_those_the_policy_added() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {
+        "name": "db", "namespace": "prod", "annotations": {
+            "a": "kept", "b": "old", "c": "dropped", "odd": "x\u{202e}y\n", RESOLVED_ANNOTATION: "{}",
+        }}});
+        let request = AdmissionRequest::for_object(object, None, "CREATE", None).unwrap();
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": []}).to_string();
+        let mutated = json!({"metadata": {"annotations": {
+            "a": "kept", "b": "new", "d": "added", "odd": "x\u{202e}y\n", RESOLVED_ANNOTATION: list,
+        }}});
+        let evaluation = Evaluation {
+            response: AdmissionResponse {
+                allowed: true,
+                patch: Some("x".into()),
+                ..Default::default()
+            },
+            mutated_object: Some(mutated),
+        };
+        let text = render(&request, &evaluation);
+        assert!(
+            text.starts_with(
+                "ACCEPTED (mutated): CREATE StatefulSet prod/db\n\nannotations:\n  a: kept\n  \
+                 autobackup.kubewarden.io/resolved: (2 bytes of JSON: the generated objects)\n  b: old\n  \
+                 c: dropped\n  odd: \"x\\u{202e}y\\n\"\n\n\
+                 annotations added by the policy:\n  d: added\n\n\
+                 annotations changed by the policy:\n  b: new (was: old)\n\n\
+                 annotations removed by the policy:\n  c: dropped\n\n\
+                 emitted objects (autobackup.kubewarden.io/resolved):\n"
+            ),
+            "{text}"
         );
     }
 

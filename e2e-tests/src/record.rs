@@ -1,6 +1,7 @@
 //! `--record OUT.yml`: wraps another backend and writes every exchange in kwctl's session
 //! format, so that `kwctl run --replay-host-capabilities-interactions OUT.yml` replays it.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use crate::callback_request::CallbackRequest;
@@ -42,7 +43,13 @@ impl KubernetesBackend for Recorder {
         };
         match request.to_session_yaml() {
             Ok(request) => self.exchanges.push(Exchange { request, response }),
-            Err(e) => eprintln!("warning: cannot record request {request:?}: {e}"),
+            Err(e) => {
+                let (api_version, kind) = request.resource_type();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: cannot record the lookup of {api_version}/{kind}: {e}"
+                );
+            }
         }
         answer
     }

@@ -2,6 +2,7 @@
 //! order, with kwctl's errors for an unexpected request or an exhausted session.
 
 use std::collections::VecDeque;
+use std::io::Write as _;
 
 use crate::callback_request::CallbackRequest;
 use crate::host::KubernetesBackend;
@@ -46,7 +47,8 @@ impl KubernetesBackend for Replay {
 
     fn finish(&mut self) -> anyhow::Result<()> {
         if self.leftovers() > 0 {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "warning: {} of the recorded exchanges have not been replayed",
                 self.leftovers()
             );

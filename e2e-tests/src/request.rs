@@ -123,6 +123,13 @@ impl AdmissionRequest {
     }
 }
 
+/// The kind of a document that is an object manifest rather than a request: an AdmissionReview
+/// says `kind: AdmissionReview`, and a bare AdmissionRequest's `kind` is a mapping.
+pub fn manifest_kind(document: &Value) -> Option<&str> {
+    let kind = document.get("kind")?.as_str()?;
+    (kind != "AdmissionReview" && document.get("apiVersion").is_some_and(Value::is_string)).then_some(kind)
+}
+
 fn string_at(value: &Value, pointer: &str) -> Option<String> {
     value
         .pointer(pointer)
@@ -192,6 +199,16 @@ mod tests {
                 .unwrap_err()
                 .starts_with("not an AdmissionRequest")
         );
+    }
+
+    #[test]
+    fn a_manifest_is_not_a_request() {
+        assert_eq!(manifest_kind(&deployment()), Some("Deployment"));
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {}});
+        assert_eq!(manifest_kind(&review), None);
+        let bare =
+            serde_json::to_value(AdmissionRequest::for_object(deployment(), None, "CREATE", None).unwrap()).unwrap();
+        assert_eq!(manifest_kind(&bare), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The waPC host functions (module `wapc`) as the `wapc` host crate implements them: the guest
 //! request/response/error exchange and `__host_call`, answered by the [`Host`].
 
+use std::io::Write as _;
+
 use wasmtime::{Caller, Extern, Linker};
 
 use crate::host::Host;
@@ -166,7 +168,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
         "__console_log",
         |mut caller: Caller<'_, State>, ptr: i32, len: i32| {
             let line = read_string(&mut caller, ptr, len)?;
-            eprintln!("policy console: {line}");
+            let _ = writeln!(std::io::stderr(), "policy console: {line}");
             wasmtime::Result::<()>::Ok(())
         },
     )?;

@@ -3,7 +3,7 @@
 //! What the policy writes on stdout/stderr is kept (and can be echoed on our stderr, never on
 //! stdout, which belongs to the AdmissionResponse). Any other WASI function traps when called.
 
-use std::io::Read;
+use std::io::{Read, Write as _};
 
 use wasmtime::{Caller, Extern, Linker, Memory};
 
@@ -82,7 +82,7 @@ fn fd_write<T: HasWasi>(mut caller: Caller<'_, T>, fd: i32, iovs: i32, iovs_len:
     };
     let state = caller.data_mut().wasi();
     if state.echo {
-        eprint!("{}", String::from_utf8_lossy(&data));
+        let _ = write!(std::io::stderr(), "{}", String::from_utf8_lossy(&data));
     }
     state.output.extend_from_slice(&data);
     write_u32(&mut caller, nwritten, data.len() as u32)
