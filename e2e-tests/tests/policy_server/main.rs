@@ -10,25 +10,35 @@
 //! It skips with one line where policy-server, kwctl (to annotate the policy) or the privilege
 //! to create the namespace is missing — and fails instead under `REQUIRE_REAL_ENGINE=1` (CI).
 //! Each check counts itself in `$REAL_ENGINE_TALLY` for `make test`'s summary.
+//!
+//! policy-server logs an ERROR line for every lookup whose object does not exist (see
+//! `logs.rs`), the expected answer of the policy's collision lookups on a first CREATE among
+//! others. Every request's log lines are checked: exactly one such line per lookup policy-run
+//! answered "not found", the API errors a scenario serves, and nothing else; the README's filter
+//! for those lines is checked on the text and the JSON log. `POLICY_SERVER_LOAD_SECONDS=N`
+//! also measures a load of N seconds per request kind with one worker (`load.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
 mod fake_api;
 mod http;
+mod load;
+mod logs;
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backup_blueprint_policy_e2e::annotations;
 use backup_blueprint_policy_e2e::callback_request::CallbackRequest;
+use backup_blueprint_policy_e2e::cluster::Cluster;
 use backup_blueprint_policy_e2e::host::KubernetesBackend;
 use backup_blueprint_policy_e2e::inputs::read_document;
-use backup_blueprint_policy_e2e::metadata::AllowList;
+use backup_blueprint_policy_e2e::metadata::{AllowList, ContextAwareResource};
 use backup_blueprint_policy_e2e::request::AdmissionRequest;
 use backup_blueprint_policy_e2e::response::AdmissionResponse;
 use backup_blueprint_policy_e2e::run::Outcome;
@@ -148,16 +158,21 @@ fn rerun_in_network_namespace() -> ExitCode {
     }
 }
 
-/// A backend that counts the lookups of another.
+/// A backend that counts the lookups of another, and keeps the errors it answered.
 struct Counting {
     inner: Box<dyn KubernetesBackend>,
     count: Arc<AtomicUsize>,
+    failed: Arc<Mutex<Vec<String>>>,
 }
 
 impl KubernetesBackend for Counting {
     fn answer(&mut self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
         self.count.fetch_add(1, Ordering::SeqCst);
-        self.inner.answer(request)
+        let answer = self.inner.answer(request);
+        if let Err(error) = &answer {
+            self.failed.lock().unwrap().push(error.clone());
+        }
+        answer
     }
 }
 
@@ -182,6 +197,9 @@ struct Case {
     expected: Result<Outcome, String>,
     /// How many lookups policy-run made.
     lookups: usize,
+    /// The errors policy-run's lookups were answered, in order: policy-server logs an ERROR
+    /// line for each (`Cannot find …` for an object that does not exist).
+    failed_lookups: Vec<String>,
 }
 
 impl Case {
@@ -202,21 +220,25 @@ impl Case {
     }
 }
 
-/// Evaluates with policy-run's engine; returns the outcome (or error) and the lookups made.
+/// Evaluates with policy-run's engine; returns the outcome (or error), the lookups made and
+/// the errors they were answered.
 fn policy_run(
     backend: Box<dyn KubernetesBackend>,
     request: &AdmissionRequest,
     settings: &Value,
-) -> (Result<Outcome, String>, usize) {
+) -> (Result<Outcome, String>, usize, Vec<String>) {
     let count = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(Mutex::new(Vec::new()));
     let counting = Counting {
         inner: backend,
         count: count.clone(),
+        failed: failed.clone(),
     };
     let outcome = runner()
         .evaluate(Box::new(counting), request, settings)
         .map_err(|e| format!("{e:#}"));
-    (outcome, count.load(Ordering::SeqCst))
+    let failed = std::mem::take(&mut *failed.lock().unwrap());
+    (outcome, count.load(Ordering::SeqCst), failed)
 }
 
 /// The fake API server's contents for a scenario: its cluster, or for a recorded session the
@@ -276,6 +298,27 @@ fn failure_of(error: &str) -> Failure {
     })
 }
 
+/// How policy-server is started: its ports, worker threads and log format.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    port: u16,
+    readiness_port: u16,
+    workers: usize,
+    /// `text` (the default format) or `json`.
+    log_fmt: &'static str,
+}
+
+impl Options {
+    const fn on(port: u16, readiness_port: u16) -> Self {
+        Self {
+            port,
+            readiness_port,
+            workers: 2,
+            log_fmt: "text",
+        }
+    }
+}
+
 /// policy-server started on a policies.yml; killed when dropped.
 struct PolicyServer {
     child: Child,
@@ -284,7 +327,13 @@ struct PolicyServer {
 }
 
 impl PolicyServer {
-    fn start(dir: &Path, policies: &Value, kubeconfig: &Path, port: u16, readiness_port: u16) -> Result<Self, String> {
+    fn start(dir: &Path, policies: &Value, kubeconfig: &Path, options: Options) -> Result<Self, String> {
+        let Options {
+            port,
+            readiness_port,
+            workers,
+            log_fmt,
+        } = options;
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         let policies_file = dir.join("policies.yml");
         let text = serde_yaml_ng::to_string(policies).map_err(|e| e.to_string())?;
@@ -301,9 +350,18 @@ impl PolicyServer {
             .arg(dir.join("downloads"))
             .arg("--sigstore-cache-dir")
             .arg(dir.join("sigstore"))
-            .args(["--workers", "2", "--log-level", "warn", "--log-no-color"])
+            .args([
+                "--workers",
+                &workers.to_string(),
+                "--log-fmt",
+                log_fmt,
+                "--log-level",
+                "warn",
+            ])
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_BACKTRACE", "0")
+            // Plain text: this policy-server's `--log-no-color` (and NO_COLOR=true) switch the
+            // colour codes on (tracing's `with_ansi(log_no_color)`), its default leaves them off.
             .env_remove("NO_COLOR")
             .stdout(out)
             .stderr(err)
@@ -314,6 +372,21 @@ impl PolicyServer {
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The length of the log so far: what is logged from now on is `log()[offset..]`.
+    fn log_len(&self) -> usize {
+        std::fs::metadata(&self.log).map_or(0, |m| m.len() as usize)
+    }
+
+    /// The log from `offset` on.
+    fn log_since(&self, offset: usize) -> String {
+        let log = self.log();
+        log.get(offset..).unwrap_or_default().to_string()
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits until `/readiness` answers 200, or the process exits (an error with its log).
@@ -421,12 +494,106 @@ fn host_error_in(template: &AdmissionResponse, actual: &AdmissionResponse) -> Op
     })
 }
 
+/// The ERROR lines policy-server logged for one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Logged {
+    /// All of them (an event with its continuation lines counts once).
+    errors: usize,
+    /// The lookups answered "not found" (the README's filter), as `Kind namespace/name`.
+    not_found: Vec<String>,
+}
+
+/// Checks the log policy-server wrote for one request against the errors policy-run's lookups
+/// were answered (`failed`, in order): each `Cannot find …` is one ERROR line that the
+/// README's filter matches, with that error; each other error (an API error the scenario
+/// serves) is the kube client's ERROR line and an ERROR line with that error, which the filter
+/// keeps; and there is no other WARN or ERROR line.
+fn check_log(section: &str, failed: &[String]) -> Result<Logged, String> {
+    let events = logs::events(section);
+    let (not_found, others): (Vec<&logs::Event>, Vec<&logs::Event>) =
+        events.iter().partition(|e| e.is_expected_not_found());
+    let unexpected = |what: &str| {
+        let lines: Vec<&str> = events.iter().map(|e| e.text.as_str()).collect();
+        Err(format!(
+            "{what}\n  errors of policy-run's lookups: {failed:#?}\n  policy-server's log for the request:\n{}",
+            lines.join("\n")
+        ))
+    };
+    let expected_not_found: Vec<&str> = failed
+        .iter()
+        .map(String::as_str)
+        .filter(|e| logs::is_not_found_error(e))
+        .collect();
+    let logged_not_found: Vec<&str> = not_found.iter().filter_map(|e| e.callback_error()).collect();
+    if logged_not_found != expected_not_found {
+        return unexpected(&format!(
+            "{} 'not found' ERROR lines, policy-run's lookups were answered 'not found' {} times",
+            logged_not_found.len(),
+            expected_not_found.len()
+        ));
+    }
+    let expected_failures: Vec<&str> = failed
+        .iter()
+        .map(String::as_str)
+        .filter(|e| !logs::is_not_found_error(e))
+        .collect();
+    let logged_failures: Vec<&str> = others.iter().filter_map(|e| e.callback_error()).collect();
+    let client_lines = others
+        .iter()
+        .filter(|e| e.level == "ERROR" && e.target == logs::KUBE_CLIENT_TARGET)
+        .count();
+    if logged_failures != expected_failures
+        || client_lines != expected_failures.len()
+        || others.len() != 2 * expected_failures.len()
+    {
+        return unexpected("other log lines than the lookup errors policy-run saw");
+    }
+    Ok(Logged {
+        errors: events.iter().filter(|e| e.level == "ERROR").count(),
+        not_found: logged_not_found.iter().map(|e| logs::describe_not_found(e)).collect(),
+    })
+}
+
+/// Name of the derived case of a re-applied target.
+const REAPPLIED_UPDATE: &str = "re-applied UPDATE (the deployment as the policy mutated it)";
+
+/// The ERROR lines the README describes: each case and the lookups it logs as not found.
+const PROMISED: &[(&str, &[&str])] = &[
+    // An annotated CREATE: its two collision lookups, nothing else.
+    (
+        "scenario deployment",
+        &["Repository demo/deploy-web", "BackupConfiguration demo/deploy-web"],
+    ),
+    // Re-applied: no collision lookup, no line.
+    (REAPPLIED_UPDATE, &[]),
+    // Re-applied CREATE whose generated objects exist and record this target: found, no line.
+    ("scenario reapply-own-objects", &[]),
+    // An object without the trigger: no lookup.
+    ("scenario not-a-target", &[]),
+    // A missing storage Secret in warn mode: the Secret and the two collision lookups.
+    (
+        "scenario storage-secret-warn",
+        &[
+            "Secret staging/gcs-secret",
+            "Repository staging/deploy-web",
+            "BackupConfiguration staging/deploy-web",
+        ],
+    ),
+    // A BackupConfiguration of the generated name exists (a collision): only the Repository
+    // is not found.
+    ("scenario collision-foreign", &["Repository demo/deploy-api"]),
+    // A misspelt blueprint: not found, and the target is rejected for it (no collision lookup).
+    ("scenario reject-blueprint-not-found", &["BackupBlueprint gcs-dialy"]),
+];
+
 struct Harness {
     dir: tempfile::TempDir,
     api: FakeApiServer,
     server: PolicyServer,
     settings: BTreeMap<String, Value>,
     results: Vec<(String, Result<(), String>)>,
+    /// The ERROR lines of each request checked with [`check_log`].
+    logged: Vec<(String, Logged)>,
 }
 
 impl Harness {
@@ -459,7 +626,7 @@ impl Harness {
             };
             settings_of.insert(policy_id.clone(), settings.clone());
             let request = scenario.request();
-            let (expected, lookups) = policy_run(scenario.backend(), &request, &settings);
+            let (expected, lookups, failed_lookups) = policy_run(scenario.backend(), &request, &settings);
             let contents = contents_of(&scenario, &kinds)?;
             cases.push(Case {
                 name: format!("scenario {name}"),
@@ -469,6 +636,7 @@ impl Harness {
                 contents,
                 expected,
                 lookups,
+                failed_lookups,
             });
         }
         let deployment = Scenario::new("deployment");
@@ -476,7 +644,8 @@ impl Harness {
         stored["metadata"]["resourceVersion"] = json!("4711");
         stored["metadata"]["uid"] = json!("6a1b2c3d-0000-4000-8000-000000000001");
         let request = AdmissionRequest::for_object(stored, None, "CREATE", None)?;
-        let (expected, lookups) = policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
+        let (expected, lookups, failed_lookups) =
+            policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
         cases.push(Case {
             name: "stored object (the deployment with a resourceVersion)".into(),
             policy_id: base_id.clone(),
@@ -485,6 +654,28 @@ impl Harness {
             contents: contents_of(&deployment, &kinds)?,
             expected,
             lookups,
+            failed_lookups,
+        });
+        // The deployment re-applied: an UPDATE whose old and new object are the object as the
+        // policy mutated it on CREATE (its resolved annotation records the generated objects).
+        let created = deployment.request();
+        let (answer, _, _) = policy_run(Box::new(deployment.cluster()), &created, &base["settings"]);
+        let mutated = answer?
+            .evaluation
+            .response
+            .apply_patch(created.object.as_ref().ok_or("the deployment has no object")?)?;
+        let request = AdmissionRequest::for_object(mutated.clone(), Some(mutated), "UPDATE", None)?;
+        let (expected, lookups, failed_lookups) =
+            policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
+        cases.push(Case {
+            name: REAPPLIED_UPDATE.into(),
+            policy_id: base_id.clone(),
+            request,
+            settings: base["settings"].clone(),
+            contents: contents_of(&deployment, &kinds)?,
+            expected,
+            lookups,
+            failed_lookups,
         });
 
         // Policies that policy-server refuses to load (invalid settings) are tested alone.
@@ -507,7 +698,8 @@ impl Harness {
         std::fs::write(&kubeconfig, api.kubeconfig()).map_err(|e| e.to_string())?;
         let policies = Value::Object(policies.into_iter().collect());
         let started = Instant::now();
-        let mut server = PolicyServer::start(&dir.path().join("server"), &policies, &kubeconfig, PORT, READINESS_PORT)?;
+        let options = Options::on(PORT, READINESS_PORT);
+        let mut server = PolicyServer::start(&dir.path().join("server"), &policies, &kubeconfig, options)?;
         server.wait_ready(READINESS_PORT, Duration::from_secs(180))?;
         println!("policy-server: ready after {:.1?}", started.elapsed());
         let mut harness = Harness {
@@ -516,17 +708,42 @@ impl Harness {
             server,
             settings: settings_of,
             results: Vec::new(),
+            logged: Vec::new(),
         };
         harness.scenarios(&groups);
+        let result = harness.promised_error_lines();
+        harness.record("ERROR lines: what the README says of them", result);
         let keeps_serving = groups
             .iter()
             .flat_map(|(_, cases)| cases)
             .find(|c| c.name == "scenario deployment")
             .ok_or("no deployment scenario")?;
         harness.faults(keeps_serving);
+        let result = harness.json_log(&policies, &kubeconfig, keeps_serving);
+        harness.record("--log-fmt json: the README's filter on the JSON log", result);
         for case in &refused {
             let result = harness.refused(case, &kubeconfig);
             harness.record(&format!("{}: refused at start", case.name), result);
+        }
+        harness.error_line_totals();
+        if let Some(seconds) = load::seconds() {
+            let reapplied = groups
+                .iter()
+                .flat_map(|(_, cases)| cases)
+                .find(|c| c.name == REAPPLIED_UPDATE)
+                .ok_or("no re-applied UPDATE")?;
+            let untouched = groups
+                .iter()
+                .flat_map(|(_, cases)| cases)
+                .find(|c| c.name == "scenario not-a-target")
+                .ok_or("no not-a-target scenario")?;
+            load::run(
+                &harness,
+                &policies,
+                &kubeconfig,
+                seconds,
+                [keeps_serving, reapplied, untouched],
+            )?;
         }
         Ok(harness.summary())
     }
@@ -538,6 +755,52 @@ impl Harness {
         }
         tally(&format!("ran policy-server {name}"));
         self.results.push((name.to_string(), result));
+    }
+
+    /// Records a request's check with the ERROR lines it logged.
+    fn record_logged(&mut self, name: &str, result: Result<Logged, String>) {
+        let result = result.map(|logged| {
+            let lines = if logged.errors == 1 { "line" } else { "lines" };
+            let not_found = if logged.not_found.is_empty() {
+                String::new()
+            } else {
+                format!(", expected not-found: {}", logged.not_found.join(", "))
+            };
+            println!("policy-server: {name}: {} ERROR {lines}{not_found}", logged.errors);
+            self.logged.push((name.to_string(), logged));
+        });
+        self.record(name, result);
+    }
+
+    /// The cases of [`PROMISED`] logged exactly the not-found lines it lists.
+    fn promised_error_lines(&self) -> Result<(), String> {
+        let mut wrong = Vec::new();
+        for (name, promised) in PROMISED {
+            match self.logged.iter().find(|(n, _)| n == name) {
+                Some((_, logged)) if logged.not_found == *promised && logged.errors == promised.len() => {}
+                Some((_, logged)) => wrong.push(format!("{name}: expected {promised:?}, logged {logged:?}")),
+                None => wrong.push(format!("{name}: not sent (or its check failed)")),
+            }
+        }
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(wrong.join("\n"))
+        }
+    }
+
+    /// How many ERROR lines the requests logged, and an example of an expected not-found.
+    fn error_line_totals(&self) {
+        let requests = self.logged.len();
+        let errors: usize = self.logged.iter().map(|(_, l)| l.errors).sum();
+        let not_found: usize = self.logged.iter().map(|(_, l)| l.not_found.len()).sum();
+        println!(
+            "policy-server: {requests} requests checked logged {errors} ERROR lines, {not_found} of them a lookup whose 'not found' the policy expects"
+        );
+        let log = logs::events(&self.server.log());
+        if let Some(example) = log.iter().find(|e| e.is_expected_not_found()) {
+            println!("policy-server: an expected not-found, as logged:\n{}", example.text);
+        }
     }
 
     fn summary(&self) -> bool {
@@ -576,18 +839,21 @@ impl Harness {
             }
             for case in cases {
                 let result = self.check(case, "validate");
-                self.record(&case.name, result);
+                self.record_logged(&case.name, result);
                 if case.is_stored() {
                     let result = self.check(case, "audit");
-                    self.record(&format!("{} through /audit", case.name), result);
+                    self.record_logged(&format!("{} through /audit", case.name), result);
                 }
             }
         }
     }
 
-    fn check(&self, case: &Case, endpoint: &str) -> Result<(), String> {
+    /// Sends a case, one request at a time: the same answer as policy-run, no API request
+    /// where policy-run made no lookup, and the ERROR lines of [`check_log`].
+    fn check(&self, case: &Case, endpoint: &str) -> Result<Logged, String> {
         let expected = case.expected.as_ref().map_err(Clone::clone)?;
         let before = self.api.request_count();
+        let log_before = self.server.log_len();
         let actual = self.server.review(endpoint, &case.policy_id, &case.review())?;
         same_response(&expected.evaluation.response, &actual, case.request.object.as_ref())?;
         let requests = self.api.requests_since(before);
@@ -596,7 +862,7 @@ impl Harness {
                 "policy-run made no lookup, policy-server asked the API server: {requests:?}"
             ));
         }
-        Ok(())
+        check_log(&self.server.log_since(log_before), &case.failed_lookups)
     }
 
     /// The API server down, failing, slow: the onLookupError behaviour or a clean timeout,
@@ -625,18 +891,22 @@ impl Harness {
     ) -> Result<(), String> {
         // A blueprint name of its own: policy-server's cache cannot answer it.
         let blueprint = format!("{}-{policy_id}", fault.split(' ').next().unwrap_or(fault));
-        let mut object = Scenario::new("deployment").object();
-        object["metadata"]["annotations"][annotations::BACKUP_BLUEPRINT] = json!(blueprint);
-        let request = AdmissionRequest::for_object(object, None, "CREATE", None)?;
+        let request = deployment_with_blueprint(&blueprint)?;
         let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
         let settings = &self.settings[policy_id];
 
         self.api.set_mode(mode);
+        let log_before = self.server.log_len();
         let started = Instant::now();
         let answer = self.server.review("validate", policy_id, &review.to_string());
         let elapsed = started.elapsed();
         self.api.set_mode(Mode::Up);
         let actual = answer?;
+        // The README's filter keeps the lines of a real failure.
+        let kept: Vec<logs::Event> = logs::events(&self.server.log_since(log_before))
+            .into_iter()
+            .filter(|e| e.level == "ERROR" && !e.is_expected_not_found())
+            .collect();
         let limit = match mode {
             Mode::Slow(delay) => delay + Duration::from_secs(10),
             _ => Duration::from_secs(10),
@@ -648,9 +918,12 @@ impl Harness {
             && actual.status.as_ref().and_then(|s| s.message.as_deref()) == Some(TIMEOUT_MESSAGE)
             && actual.status.as_ref().and_then(|s| s.code) == Some(500);
         if timed_out {
+            if !kept.iter().any(|e| e.body.contains("policy execution time exceeded")) {
+                return Err(format!("no ERROR line of the timeout the filter keeps: {kept:#?}"));
+            }
             println!("policy-server: API server {fault}: {policy_id}: timed out cleanly after {elapsed:.1?}");
         } else {
-            let (template, _) = policy_run(Box::new(FailWith(HOST_ERROR.into())), &request, settings);
+            let (template, _, _) = policy_run(Box::new(FailWith(HOST_ERROR.into())), &request, settings);
             let template = template?.evaluation.response;
             let error = host_error_in(&template, &actual).ok_or_else(|| {
                 format!("neither a clean timeout nor the onLookupError behaviour:\n  policy-server: {actual:?}\n  policy-run with a failing API server: {template:?}")
@@ -658,7 +931,13 @@ impl Harness {
             if !error.contains(marker) {
                 return Err(format!("the host error does not say '{marker}': {error}"));
             }
-            let (expected, _) = policy_run(Box::new(FailWith(error.clone())), &request, settings);
+            if !kept
+                .iter()
+                .any(|e| e.callback_error().is_some_and(|e| e.starts_with(&error)))
+            {
+                return Err(format!("no ERROR line of the host error the filter keeps: {kept:#?}"));
+            }
+            let (expected, _, _) = policy_run(Box::new(FailWith(error.clone())), &request, settings);
             same_response(&expected?.evaluation.response, &actual, request.object.as_ref())?;
             println!(
                 "policy-server: API server {fault}: {policy_id}: allowed={} after {elapsed:.1?}, host error: {error:?}",
@@ -666,7 +945,107 @@ impl Harness {
             );
         }
         self.check(keeps_serving, "validate")
+            .map(|_| ())
             .map_err(|e| format!("policy-server does not serve the next request right: {e}"))
+    }
+
+    /// policy-server with `--log-fmt json`: the README's filter for the JSON log (`level`,
+    /// `target`, `fields.message`, `fields.operation`, `fields.error`) keeps the line of a
+    /// Stash whose Repository CRD is missing, matches exactly the lookups of the deployment's
+    /// CREATE that policy-run answered "not found", and keeps the line of an API error.
+    fn json_log(&self, policies: &Value, kubeconfig: &Path, deployment: &Case) -> Result<(), String> {
+        let options = Options {
+            log_fmt: "json",
+            ..Options::on(PORT + 20, READINESS_PORT + 20)
+        };
+        let mut server = PolicyServer::start(&self.dir.path().join("json-log"), policies, kubeconfig, options)?;
+        server.wait_ready(options.readiness_port, Duration::from_secs(180))?;
+        let json_lines = |text: &str| -> Result<Vec<Value>, String> {
+            text.lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| serde_json::from_str(line).map_err(|e| format!("not a JSON line ({e}): {line}")))
+                .collect()
+        };
+
+        // The Repository kind not served (its CRD not installed): the kube client's discovery
+        // fails with `Cannot find resource …`, a real error. First, while this policy-server
+        // has not discovered the kind.
+        let mut without_crd = deployment.contents.clone();
+        without_crd.cluster = Cluster::default();
+        for object in deployment.contents.cluster.objects() {
+            if object["kind"] != "Repository" {
+                without_crd
+                    .cluster
+                    .add_object(object.clone())
+                    .map_err(|e| format!("{e:#}"))?;
+            }
+        }
+        without_crd.kinds.retain(|k| k.kind != "Repository");
+        without_crd.kinds.push(ContextAwareResource {
+            api_version: "stash.appscode.com/v1alpha1".into(),
+            kind: "Recovery".into(),
+        });
+        self.api.serve(without_crd);
+        let before = server.log_len();
+        let answer = server.review("validate", &deployment.policy_id, &deployment.review());
+        self.api.serve(deployment.contents.clone());
+        answer?;
+        let text = server.log_since(before);
+        let missing_kind = json_lines(&text)?.into_iter().find(|e| {
+            e["fields"]["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("Cannot find resource stash.appscode.com/v1alpha1/Repository"))
+        });
+        match missing_kind {
+            Some(line) if line["level"] == "ERROR" && !logs::json_is_expected_not_found(&line) => {}
+            _ => {
+                return Err(format!(
+                    "no ERROR line of the missing kind that the filter keeps:\n{text}"
+                ));
+            }
+        }
+
+        let before = server.log_len();
+        server.review("validate", &deployment.policy_id, &deployment.review())?;
+        let text = server.log_since(before);
+        let events = json_lines(&text)?;
+        let matched: Vec<&str> = events
+            .iter()
+            .filter(|e| logs::json_is_expected_not_found(e))
+            .filter_map(|e| e["fields"]["error"].as_str())
+            .collect();
+        let expected: Vec<&str> = deployment.failed_lookups.iter().map(String::as_str).collect();
+        if matched != expected || events.len() != expected.len() {
+            return Err(format!(
+                "the filter matched {matched:#?}, policy-run's lookups were answered {expected:#?}; the log:\n{text}"
+            ));
+        }
+        if let Some(line) = text.lines().next() {
+            println!("policy-server: an expected not-found, as logged with --log-fmt json:\n{line}");
+        }
+
+        let request = deployment_with_blueprint("json-log-api-error")?;
+        let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
+        self.api.set_mode(Mode::Failing);
+        let before = server.log_len();
+        let answer = server.review("validate", "fault-reject", &review.to_string());
+        self.api.set_mode(Mode::Up);
+        answer?;
+        let text = server.log_since(before);
+        let events = json_lines(&text)?;
+        let kept = events.iter().any(|e| {
+            e["level"] == "ERROR"
+                && e["target"] == logs::CALLBACK_TARGET
+                && e["fields"]["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("ApiError: "))
+        });
+        if !kept || events.iter().any(logs::json_is_expected_not_found) {
+            return Err(format!(
+                "the filter does not keep exactly the API error's lines:\n{text}"
+            ));
+        }
+        Ok(())
     }
 
     /// A policy with invalid settings: policy-server refuses to start, with the policy's
@@ -684,7 +1063,7 @@ impl Harness {
         entry["settings"] = case.settings.clone();
         let policies = json!({ (case.policy_id.clone()): entry });
         let dir = self.dir.path().join(format!("refused-{}", case.policy_id));
-        let mut server = PolicyServer::start(&dir, &policies, kubeconfig, PORT + 10, READINESS_PORT + 10)?;
+        let mut server = PolicyServer::start(&dir, &policies, kubeconfig, Options::on(PORT + 10, READINESS_PORT + 10))?;
         let (status, log) = server.wait_exit(Duration::from_secs(120))?;
         let expected = format!("Policy settings are invalid: {message}");
         if status.success() || !log.contains(&expected) {
@@ -692,6 +1071,13 @@ impl Harness {
         }
         Ok(())
     }
+}
+
+/// The deployment scenario's CREATE with another blueprint.
+fn deployment_with_blueprint(blueprint: &str) -> Result<AdmissionRequest, String> {
+    let mut object = Scenario::new("deployment").object();
+    object["metadata"]["annotations"][annotations::BACKUP_BLUEPRINT] = json!(blueprint);
+    AdmissionRequest::for_object(object, None, "CREATE", None)
 }
 
 fn scenario_names() -> Result<Vec<String>, String> {
