@@ -1,4 +1,4 @@
-//! Blueprint access rules (SPEC §8.1, setting `blueprintAccess`): which namespaces may use
+//! Blueprint access rules (setting `blueprintAccess`): which namespaces may use
 //! which BackupBlueprint. Stash's blueprints are cluster-wide; these rules are the
 //! admission-time counterpart of KubeStash's `usagePolicy.allowedNamespaces`.
 

@@ -1,4 +1,4 @@
-//! The annotations read on a target (SPEC §3) and the ones the policy writes (SPEC §7).
+//! The annotations read on a target and the ones the policy writes.
 
 use crate::naming::{is_dns1123_label, is_dns1123_subdomain};
 use crate::report::{AnnotationProblems, Problem, shorten};
@@ -15,13 +15,20 @@ pub const RESOLVED: &str = "autobackup.kubewarden.io/resolved";
 /// Written on a generated object whose target has no uid yet (no ownerReference possible).
 pub const OWNER: &str = "autobackup.kubewarden.io/owner";
 /// Written on every generated object: `<apiVersion>/<Kind>/<namespace>/<name>` of its target,
-/// so that an existing object of the same name is known to be ours or not (SPEC §6.9).
+/// so that an existing object of the same name is known to be ours or not.
 pub const TARGET: &str = "autobackup.kubewarden.io/target";
 
-/// Opt-out of `requireBackup` and `defaultBlueprints` (SPEC §8.2).
+/// Opt-out of `requireBackup` and `defaultBlueprints`.
 pub const SKIP: &str = "autobackup.kubewarden.io/skip";
 pub const SKIP_REASON: &str = "autobackup.kubewarden.io/skip-reason";
 pub const SKIP_UNTIL: &str = "autobackup.kubewarden.io/skip-until";
+
+/// KubeStash's auto-backup annotations: not implemented by this policy yet, known so that they
+/// are not taken for typos (src/near_miss.rs).
+pub const KUBESTASH_BLUEPRINT_NAME: &str = "blueprint.kubestash.com/name";
+pub const KUBESTASH_BLUEPRINT_NAMESPACE: &str = "blueprint.kubestash.com/namespace";
+pub const KUBESTASH_SESSION_NAMES: &str = "blueprint.kubestash.com/session-names";
+pub const KUBESTASH_VARIABLES_PREFIX: &str = "variables.kubestash.com/";
 
 /// More blueprints than this on one target is an error: it bounds the lookups per request.
 pub const MAX_BLUEPRINTS: usize = 16;

@@ -1,4 +1,4 @@
-//! Checks on a target's volumes and on the resolved result (SPEC §6.2, §6.5, §6.6).
+//! Checks on a target's volumes and on the resolved result.
 
 use serde_json::{Map, Value};
 

@@ -1,4 +1,4 @@
-//! `defaultBlueprints` (SPEC §8.3): ordered rules that give a target without the trigger a
+//! `defaultBlueprints`: ordered rules that give a target without the trigger a
 //! blueprint, by kind and namespace (namespace tiers).
 
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Drift of a stored target (SPEC §8.5): whether the objects recorded in its
+//! Drift of a stored target: whether the objects recorded in its
 //! `autobackup.kubewarden.io/resolved` annotation are what its blueprints resolve to now.
 
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! Emission (SPEC §7): the resolved objects written into the target's
+//! Emission: the resolved objects written into the target's
 //! `autobackup.kubewarden.io/resolved` annotation. Only that annotation ever changes.
 
 use std::cell::OnceCell;

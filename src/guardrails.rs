@@ -1,4 +1,4 @@
-//! `guardrails` (SPEC §8.4): the minimum protection a resolved backup must give, whoever
+//! `guardrails`: the minimum protection a resolved backup must give, whoever
 //! wrote its schedule and retention.
 
 use serde_json::{Map, Value};

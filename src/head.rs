@@ -1,4 +1,4 @@
-//! What is read of an object before deciding whether it is ours (SPEC §2): its type first (an
+//! What is read of an object before deciding whether it is ours: its type first (an
 //! object of another kind is never read further), then its metadata. Read from the parsed
 //! object as Kubernetes' decoder reads it: `null` is an absent field, unknown fields are
 //! ignored, and a field of the wrong type is a rejection that names it.

@@ -1,4 +1,4 @@
-//! The backup annotations of a workload inferred from its persistent storage (SPEC §8.3): what
+//! The backup annotations of a workload inferred from its persistent storage: what
 //! `defaultBlueprints` adds and what `requireBackup` suggests.
 
 use serde_json::{Map, Value};

@@ -20,6 +20,7 @@ mod json_fields;
 pub mod json_text;
 pub mod lookups;
 pub mod naming;
+pub mod near_miss;
 pub mod objects;
 pub mod opt_out;
 pub mod policy;

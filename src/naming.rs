@@ -1,4 +1,4 @@
-//! Names of the generated objects (SPEC §5.4) and the Kubernetes name rules they must follow.
+//! Names of the generated objects and the Kubernetes name rules they must follow.
 
 use crate::target::Target;
 

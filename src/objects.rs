@@ -1,4 +1,4 @@
-//! The Repository and BackupConfiguration generated for a target (SPEC §5.4).
+//! The Repository and BackupConfiguration generated for a target.
 
 use serde_json::{Map, Value};
 

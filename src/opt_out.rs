@@ -1,4 +1,4 @@
-//! The opt-out of a target (SPEC §8.2): `autobackup.kubewarden.io/skip: "true"` with a
+//! The opt-out of a target: `autobackup.kubewarden.io/skip: "true"` with a
 //! reason, and optionally the date it ends.
 
 use crate::annotations::{SKIP, SKIP_REASON, SKIP_UNTIL};

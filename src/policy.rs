@@ -1,5 +1,5 @@
-//! One admission request: decide whether the object is ours (SPEC §2), evaluate it as a
-//! target, and turn the verdict into a decision with the emitted objects (SPEC §7).
+//! One admission request: decide whether the object is ours, evaluate it as a
+//! target, and turn the verdict into a decision with the emitted objects.
 
 use serde_json::Value;
 
@@ -12,6 +12,7 @@ use crate::evaluation::required::{self, NotDefaulted};
 use crate::evaluation::{self, Context, Findings, Verdict};
 use crate::head;
 use crate::lookups::{Cluster, Lookups};
+use crate::near_miss::{self, NearMisses};
 use crate::opt_out::{self, OptOut};
 use crate::report::{self, Headline, Problem};
 use crate::settings::Settings;
@@ -62,7 +63,9 @@ pub fn evaluate(admission: Admission, settings: &Settings, cluster: &dyn Cluster
 /// The verdict on an object from its type and metadata, all `screen` reads of it.
 pub enum Screened {
     Accept,
-    Reject(Outcome),
+    /// Answered from the type and metadata alone: a rejection, or an acceptance with the
+    /// warnings of near misses (an object with only a misspelt trigger).
+    Answered(Outcome),
     /// A target, or an object the rules may require or default.
     Evaluate {
         family: Family,
@@ -71,6 +74,7 @@ pub enum Screened {
         metadata: head::Metadata,
         trigger: Trigger,
         rules_apply: bool,
+        near_misses: NearMisses,
     },
 }
 
@@ -82,14 +86,14 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
     }
     let head = match head::type_of(object) {
         Ok(head) => head,
-        Err(message) => return Screened::Reject(reject_unreadable(message)),
+        Err(message) => return Screened::Answered(reject_unreadable(message)),
     };
     let Some(family) = target::classify(head.api_version, head.kind) else {
         return Screened::Accept;
     };
     let metadata = match head::metadata(object) {
         Ok(metadata) => metadata,
-        Err(message) => return Screened::Reject(reject_unreadable(message)),
+        Err(message) => return Screened::Answered(reject_unreadable(message)),
     };
     let owner_kinds: Vec<String> = metadata.owners.iter().map(|o| o.kind.clone()).collect();
     // A Deployment's ReplicaSet carries its annotations; an object being deleted must be able
@@ -101,8 +105,26 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
     let of_kubedb = family == Family::AppBinding && metadata.owners.iter().any(|o| target::is_kubedb(&o.api_version));
     let trigger = annotations::trigger(&metadata.annotations, family == Family::Workload);
     let rules_apply = !of_kubedb && rules_name_kind(settings, head.kind);
+    // Keys that look like Stash's, KubeStash's or ours but are none (issue 17): from the keys
+    // alone, at no lookup; nothing is allocated when there is none.
+    let near_misses = near_miss::find(&metadata.annotations);
     if trigger == Trigger::Absent && !metadata.annotations.contains_key(RESOLVED) && !rules_apply {
-        return Screened::Accept;
+        if near_misses.is_empty() {
+            return Screened::Accept;
+        }
+        let target = Target::new(
+            family,
+            head.api_version,
+            head.kind,
+            &metadata.name,
+            &metadata.namespace,
+            None,
+            None,
+        );
+        return Screened::Answered(Outcome {
+            decision: Decision::Accept,
+            warnings: near_misses.warnings(&target.display()),
+        });
     }
     Screened::Evaluate {
         family,
@@ -111,6 +133,7 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
         metadata,
         trigger,
         rules_apply,
+        near_misses,
     }
 }
 
@@ -134,9 +157,9 @@ pub fn evaluate_screened(
         object,
         old_object,
     } = admission;
-    let (family, api_version, kind, mut metadata, trigger, rules_apply) = match screened {
+    let (family, api_version, kind, mut metadata, trigger, rules_apply, near_misses) = match screened {
         Screened::Accept => return Outcome::accept(),
-        Screened::Reject(outcome) => return outcome,
+        Screened::Answered(outcome) => return outcome,
         Screened::Evaluate {
             family,
             api_version,
@@ -144,7 +167,8 @@ pub fn evaluate_screened(
             metadata,
             trigger,
             rules_apply,
-        } => (family, api_version, kind, metadata, trigger, rules_apply),
+            near_misses,
+        } => (family, api_version, kind, metadata, trigger, rules_apply, near_misses),
     };
     let annotations = std::mem::take(&mut metadata.annotations);
     let namespace = match metadata.namespace.is_empty() {
@@ -170,11 +194,15 @@ pub fn evaluate_screened(
         object,
         annotations,
         trigger,
-        // The audit scanner sends stored objects as CREATE requests (SPEC §8.5).
+        // The audit scanner sends stored objects as CREATE requests.
         stored: operation == "CREATE" && !metadata.resource_version.is_empty(),
         rules_apply,
     };
-    admitted.decide(&context, clock.today())
+    let mut outcome = admitted.decide(&context, clock.today());
+    let mut warnings = near_misses.warnings(&target.display());
+    warnings.append(&mut outcome.warnings);
+    outcome.warnings = warnings;
+    outcome
 }
 
 /// Whether `requireBackup` or `defaultBlueprints` name objects of `kind`.

@@ -1,4 +1,4 @@
-//! `requireBackup` (SPEC §8.2): targets of some kinds, in some namespaces, must be backed up
+//! `requireBackup`: targets of some kinds, in some namespaces, must be backed up
 //! unless they opt out for a stated reason.
 
 use serde_json::Value;

@@ -1,5 +1,5 @@
 //! Which objects are auto-backup targets, and the facts about a target that naming,
-//! variables and the generated BackupConfiguration need (SPEC §2, §5.1).
+//! variables and the generated BackupConfiguration need.
 
 use serde_json::Value;
 
@@ -209,7 +209,7 @@ impl Target {
     }
 
     /// `<apiVersion>/<Kind>/<namespace>/<name>` of the backup target, recorded on every
-    /// generated object (SPEC §6.9).
+    /// generated object.
     pub fn reference(&self) -> String {
         format!("{}/{}/{}/{}", self.api_version, self.kind, self.namespace, self.name)
     }

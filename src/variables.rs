@@ -1,5 +1,5 @@
-//! The variables a blueprint may use: Stash's built-in `TARGET_*` (SPEC §5.1) and the custom
-//! ones a target defines with `vars.autobackup.kubewarden.io/<NAME>` (SPEC §5.2).
+//! The variables a blueprint may use: Stash's built-in `TARGET_*` and the custom
+//! ones a target defines with `vars.autobackup.kubewarden.io/<NAME>`.
 
 use crate::annotations::VARS_PREFIX;
 use crate::report::{Problem, list, shorten};
@@ -8,7 +8,7 @@ use crate::string_map::StringMap;
 use crate::substitution::Variables;
 use crate::target::Target;
 
-/// The names of Stash's built-in variables (SPEC §5.1).
+/// The names of Stash's built-in variables.
 pub struct BuiltinNames {
     /// Defined for every target.
     pub common: [&'static str; 5],

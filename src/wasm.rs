@@ -44,7 +44,7 @@ fn decide(payload: &[u8]) -> Result<Outcome, String> {
     let mut head = skeleton.object_head;
     let screened = match policy::screen(&skeleton.operation, &head, &settings) {
         Screened::Accept => return Ok(Outcome::accept()),
-        Screened::Reject(outcome) => return Ok(outcome),
+        Screened::Answered(outcome) => return Ok(outcome),
         screened => screened,
     };
     let request = request::read_rest(payload, head.get_mut("metadata").map(Value::take))?;

@@ -1,4 +1,4 @@
-//! Stored objects (SPEC §8.5): the audit scanner sends an existing object as a CREATE with its
+//! Stored objects: the audit scanner sends an existing object as a CREATE with its
 //! `resourceVersion`; the policy reports (stale, unprotected, forbidden) and never mutates.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The collision check (SPEC §6.9): a generated object never takes over one that was not
+//! The collision check: a generated object never takes over one that was not
 //! generated for the same target.
 
 mod common;

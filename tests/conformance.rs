@@ -1,7 +1,7 @@
 //! Every case of `tests/conformance/stash-docs/` through the core: the target is admitted
 //! as an UPDATE (the docs annotate objects that exist: pvc-nfs even has a uid and a
-//! resourceVersion, which on a CREATE would make it a stored object, SPEC §8.5), the blueprint and the Secret are the cluster, and the emitted objects must
-//! contain what the Stash docs show Stash generating (SPEC §10). The cases, the docs' known
+//! resourceVersion, which on a CREATE would make it a stored object), the blueprint and the Secret are the cluster, and the emitted objects must
+//! contain what the Stash docs show Stash generating. The cases, the docs' known
 //! deviations and the comparison are in `support/stash_docs.rs`.
 
 mod common;

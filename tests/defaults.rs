@@ -1,4 +1,4 @@
-//! `defaultBlueprints` (SPEC §8.3) over the core: the first matching rule adds the trigger and,
+//! `defaultBlueprints` over the core: the first matching rule adds the trigger and,
 //! for a workload, the volumes inferred from its persistent storage; the defaulted target is
 //! resolved, checked and emitted in the same mutation, and evaluating the result again changes
 //! nothing.

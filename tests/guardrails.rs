@@ -1,4 +1,4 @@
-//! `guardrails` (SPEC §8.4) over the core: the resolved schedule and retention give at least
+//! `guardrails` over the core: the resolved schedule and retention give at least
 //! the minimum, whether they come from the blueprint or from the target's annotation.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The host-call budget (SPEC §6): an unusable blueprint list is reported before any lookup,
+//! The host-call budget: an unusable blueprint list is reported before any lookup,
 //! nothing past the first 16 valid names is looked up, and no lookup is made twice.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The Kubewarden packaging files agree with each other, with SPEC §9 and with the code.
+//! The Kubewarden packaging files agree with each other, with the cluster access the README describes and with the code.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `requireBackup` (SPEC §8.2) over the core: unprotected targets are rejected with how to
+//! `requireBackup` over the core: unprotected targets are rejected with how to
 //! comply, opt-outs with a reason are honoured, and objects the rule does not name cost nothing.
 
 mod common;

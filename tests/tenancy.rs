@@ -1,4 +1,4 @@
-//! Blueprint access rules (SPEC §6.8, §8.1) end to end over the core: who may use which
+//! Blueprint access rules end to end over the core: who may use which
 //! blueprint, the exact rejections, and the lookups made.
 
 mod common;

@@ -1,8 +1,8 @@
 //! `make bench`, part 2: the real `kwctl bench` (Kubewarden 1.36) on this policy and on three
 //! floor policies built from `benches/floors` — (1) decode and accept, (2) decode, the same
 //! two lookups an annotated Deployment costs (its BackupBlueprint and its Secret) and one
-//! annotation, (3) the same with the two collision lookups the policy makes on a CREATE (SPEC
-//! §6.9: the Repository and the BackupConfiguration it would generate, not found, which
+//! annotation, (3) the same with the two collision lookups the policy makes on a CREATE (the
+//! Repository and the BackupConfiguration it would generate, not found, which
 //! policy-server does not cache) — in one run, for an object without the trigger and an
 //! annotated Deployment. Lookups go to the fake Kubernetes API of the policy-server tests,
 //! serving `examples/cluster.yaml`, as policy-server's kube client would ask a real one. Prints

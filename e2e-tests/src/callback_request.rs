@@ -1,7 +1,7 @@
 //! The host-capability request the policy makes, in the shape of policy-evaluator's
 //! `CallbackRequestType`: kwctl's session files store it as YAML, replay compares it for
 //! equality and prints it with `Debug` in its errors. The policy only ever calls
-//! `kubernetes/get_resource` (SPEC §9: never a list), so that is the one request policy-run
+//! `kubernetes/get_resource` (never a list), so that is the one request policy-run
 //! answers; its payload is the SDK's own `GetResourceRequest`.
 
 use std::collections::BTreeSet;

@@ -1,7 +1,7 @@
 //! Every case of `tests/conformance/stash-docs/` through the
 //! compiled policy: the target is admitted (UPDATE, as in the native conformance test: the docs
 //! annotate objects that exist) with the case's blueprint and Secret as the cluster, the patch is applied, and the emitted objects must contain what the Stash docs show
-//! Stash generating (SPEC §10). The cases, the docs' known deviations and the comparison are
+//! Stash generating. The cases, the docs' known deviations and the comparison are
 //! shared with the native conformance test of the policy crate.
 
 mod common;

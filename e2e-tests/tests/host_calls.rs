@@ -1,5 +1,5 @@
 //! The host calls each scenario makes (the length of its recorded session), against the
-//! budget of SPEC §6: at most 1 Namespace + per blueprint 1 BackupBlueprint, 1 Secret and 2
+//! host-call budget: at most 1 Namespace + per blueprint 1 BackupBlueprint, 1 Secret and 2
 //! collision lookups. Every scenario must be listed, so a new one states its cost.
 
 mod common;

@@ -1,6 +1,6 @@
 //! The hostile catalogue through policy.wasm (issue 9): every case gets a decision (never a
 //! trap or an engine error), messages of at most 4 KiB with no raw control or bidirectional
-//! character, at most the host-call budget of SPEC §6, and at most 64 MiB of guest memory.
+//! character, at most the host-call budget, and at most 64 MiB of guest memory.
 //! Time is measured by `make bench` (benches/hostile.rs), never asserted here.
 
 #[path = "hostile/catalogue.rs"]

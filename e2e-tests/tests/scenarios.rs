@@ -234,7 +234,7 @@ fn rejects_undeclared_volumes_and_paths_outside_the_mounts() {
 }
 
 /// policy-server answers a missing object with `Callback evaluation failure: Cannot find …`;
-/// the policy must read that as "not found", a user error (SPEC §6.3), not a failed lookup.
+/// the policy must read that as "not found", a user error, not a failed lookup.
 #[test]
 fn rejects_a_missing_blueprint_as_not_found() {
     assert_eq!(

@@ -9,7 +9,7 @@
 //!   the fuzzer gets past the annotation syntax into resolution, checks and emission.
 //!
 //! Checks: no panic; a rejection or warning is at most 4 KiB; the host calls stay within the
-//! SPEC §6 budget (≤ 1 Namespace + 16 × (1 BackupBlueprint + 1 Secret + 2 collision lookups))
+//! host-call budget (≤ 1 Namespace + 16 × (1 BackupBlueprint + 1 Secret + 2 collision lookups))
 //! and none is made twice; the answer is written as serde_json writes it; a mutated object
 //! evaluated again as an UPDATE is accepted as it is.
 #![no_main]

@@ -1,4 +1,4 @@
-//! Step: the blueprints this namespace may use (SPEC §6.8). A forbidden blueprint is a
+//! Step: the blueprints this namespace may use. A forbidden blueprint is a
 //! problem and is never looked up.
 
 use super::{Context, Findings};

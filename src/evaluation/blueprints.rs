@@ -1,5 +1,5 @@
 //! Step: look each allowed blueprint up, resolve its variables and build the objects it
-//! generates (SPEC §5, §6.3–§6.6).
+//! generates.
 
 use serde_json::{Map, Value};
 

@@ -1,5 +1,5 @@
 //! Step: no generated object takes over an existing one that was generated for another
-//! target or by someone else (SPEC §6.9, stashed/stash#980).
+//! target or by someone else (stashed/stash#980).
 
 use super::{Context, Findings};
 use serde_json::Value;

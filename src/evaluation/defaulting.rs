@@ -1,5 +1,5 @@
 //! Step for a target without the trigger: the first `defaultBlueprints` rule that matches it
-//! gives it a blueprint, and a workload the volumes to back up (SPEC §8.3).
+//! gives it a blueprint, and a workload the volumes to back up.
 
 use serde_json::Value;
 

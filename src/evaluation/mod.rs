@@ -1,4 +1,4 @@
-//! One evaluation of an auto-backup target (SPEC §3–§6): the fixed context, the findings, and
+//! One evaluation of an auto-backup target: the fixed context, the findings, and
 //! the steps, in an order that makes no lookup for what is already known to be wrong.
 
 mod access;

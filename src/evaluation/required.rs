@@ -1,4 +1,4 @@
-//! Step for a target without the trigger: `requireBackup` (SPEC §8.2) rejects it unless it
+//! Step for a target without the trigger: `requireBackup` rejects it unless it
 //! opted out, and says how to comply.
 
 use serde_json::Value;

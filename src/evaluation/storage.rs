@@ -1,4 +1,4 @@
-//! Step: the storage Secret of each Repository exists in its namespace (SPEC §6.7).
+//! Step: the storage Secret of each Repository exists in its namespace.
 
 use super::{Context, Findings};
 use crate::lookups::LookupError;

@@ -1,4 +1,4 @@
-//! Cluster lookups (SPEC §9): one small interface, the Kubewarden host implementation behind
+//! Cluster lookups: one small interface, the Kubewarden host implementation behind
 //! it, an in-memory cluster for tests and tools, and the per-evaluation view that makes every
 //! lookup at most once.
 

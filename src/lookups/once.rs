@@ -1,5 +1,5 @@
 //! The lookups of one evaluation: typed, with the field masks the policy needs, and each made
-//! at most once (SPEC §6, host-call budget).
+//! at most once (the host-call budget).
 
 use std::cell::RefCell;
 use std::rc::Rc;

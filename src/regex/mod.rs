@@ -1,5 +1,5 @@
 //! `customVariables.valuePattern`: a regular expression every custom variable value must match
-//! (SPEC §8). A small engine instead of a regex crate: it is 9 KB of policy.wasm where
+//!. A small engine instead of a regex crate: it is 9 KB of policy.wasm where
 //! regex-lite, the lightest of them, was 46 KB, and a value pattern needs little of a crate.
 //!
 //! The syntax is that of Rust's `regex` (as regex-lite reads it) minus what a value pattern

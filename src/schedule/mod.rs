@@ -1,6 +1,6 @@
 //! Cron schedules as data: the parsed form of a schedule (the syntax is `crate::cron`'s), the
 //! longest gap between two of its runs, and the durations `guardrails.minimumFrequency` is
-//! written in (SPEC §8.4).
+//! written in.
 
 pub mod duration;
 mod gap;

@@ -1,4 +1,4 @@
-//! Which namespaces a settings rule applies to (SPEC §8): name globs, Kubernetes label
+//! Which namespaces a settings rule applies to: name globs, Kubernetes label
 //! selectors, and the two combined. Shared by `blueprintAccess`, `requireBackup` and
 //! `defaultBlueprints`; pure data, no lookups.
 

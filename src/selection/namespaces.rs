@@ -1,5 +1,5 @@
 //! The namespace part of a settings rule: `namespaces` (globs) and/or `namespaceSelector`,
-//! matching a namespace when either does (SPEC §8).
+//! matching a namespace when either does.
 
 use serde_json::Value;
 

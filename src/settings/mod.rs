@@ -1,4 +1,4 @@
-//! Policy settings (SPEC §8), validated by `validate_settings` with precise messages.
+//! Policy settings, validated by `validate_settings` with precise messages.
 
 pub mod fields;
 
@@ -58,7 +58,7 @@ pub enum OnLookupError {
     Accept,
 }
 
-/// Custom variables (SPEC §5.2): which names a target may define and what their values may be.
+/// Custom variables: which names a target may define and what their values may be.
 #[derive(Debug, Clone)]
 pub struct CustomVariables {
     /// Names a target may define with `vars.autobackup.kubewarden.io/<NAME>`.

@@ -1,4 +1,4 @@
-//! `${VAR}` substitution in blueprint values (SPEC §5.3).
+//! `${VAR}` substitution in blueprint values.
 //!
 //! A port of the expansion Stash runs on BackupBlueprints, gomodules.xyz/envsubst v0.2.0 (a fork
 //! of drone/envsubst). It applies to every string value and map key of a JSON tree, never to

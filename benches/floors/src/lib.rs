@@ -2,7 +2,7 @@
 //! the SDK: (1) decode the request and accept; (2, feature `lookups`) decode, make the two
 //! lookups an annotated Deployment costs this policy (its BackupBlueprint and its Secret), and
 //! write one annotation; (3, feature `collision-lookups`) the same, with the two lookups more
-//! that the policy's collision check makes on a CREATE (SPEC §6.9): the Repository and the
+//! that the policy's collision check makes on a CREATE: the Repository and the
 //! BackupConfiguration it would generate, which usually do not exist (policy-server does not
 //! cache a not-found answer, so each is an API request). The policy's own time is compared with
 //! these in the same run.
@@ -95,7 +95,7 @@ mod lookups {
 /// The policy's collision lookups for an annotated Deployment on CREATE, as it makes them
 /// (src/evaluation/collisions.rs, src/lookups/once.rs and src/lookups/host.rs): a
 /// `get_resource` of the Repository and of the BackupConfiguration it would generate, named
-/// `deploy-<name>` in the Deployment's namespace (SPEC §5.4; the blueprint of the bench places
+/// `deploy-<name>` in the Deployment's namespace (the blueprint of the bench places
 /// nothing elsewhere), only their annotations asked for, the cache not disabled. Not found is
 /// the expected answer; any other failure fails the evaluation.
 #[cfg(feature = "collision-lookups")]

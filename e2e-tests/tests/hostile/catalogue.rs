@@ -24,7 +24,7 @@ pub const OBJECT_LIMIT: usize = 1536 * 1024;
 pub const MAX_MESSAGE_BYTES: usize = 4096;
 /// The guest's linear memory after any case.
 pub const MAX_GUEST_MEMORY: u64 = 64 * 1024 * 1024;
-/// SPEC §6: at most this many blueprints are ever looked up.
+/// The host-call budget: at most this many blueprints are ever looked up.
 pub const MAX_BLUEPRINTS: usize = 16;
 
 const BLUEPRINT: &str = "stash.appscode.com/backup-blueprint";
@@ -61,7 +61,7 @@ pub struct Case {
     /// `1e400`, 2^64).
     pub raw_blueprints: Vec<(String, String)>,
     pub expect: Expect,
-    /// The most lookups this case may make (SPEC §6 for its blueprints and settings).
+    /// The most lookups this case may make (the host-call budget, for its blueprints and settings).
     pub max_calls: usize,
 }
 
@@ -128,7 +128,7 @@ pub fn is_unsafe_in_message(c: char) -> bool {
         )
 }
 
-/// SPEC §6: at most one Namespace, at most 16 BackupBlueprints, per blueprint one Secret and
+/// The host-call budget: at most one Namespace, at most 16 BackupBlueprints, per blueprint one Secret and
 /// two collision lookups, nothing else, never the same lookup twice; and at most `max_calls`.
 pub fn budget_problems(lookups: &[CallbackRequest], max_calls: usize) -> Vec<String> {
     let mut problems = Vec::new();
@@ -587,7 +587,7 @@ fn sizes() -> Vec<Case> {
         case("annotations 256 KiB blueprint list", pvc(Value::Object(big_list)))
             .calls(0)
             .rejected(),
-        // The blueprint list is usable: it is looked up (SPEC §6), the other problems reported.
+        // The blueprint list is usable: it is looked up, the other problems reported.
         case("annotations 256 KiB target-paths", deployment(Value::Object(big_paths))).rejected(),
         case(
             "annotations 256 KiB volume-mounts",

@@ -1,4 +1,4 @@
-//! What the fuzz targets share: the line formats of their inputs and the invariants of SPEC §6.
+//! What the fuzz targets share: the line formats of their inputs and the invariants of the host-call budget.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
@@ -9,7 +9,7 @@ use backup_blueprint_policy::string_map::StringMap;
 
 /// The longest rejection message the policy may give (issue 9: at most 4 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 4096;
-/// SPEC §6: at most 16 distinct blueprints are looked up.
+/// The host-call budget: at most 16 distinct blueprints are looked up.
 pub const MAX_BLUEPRINTS: usize = 16;
 
 /// The annotation keys the policy reads; a key written as a single digit in a fuzz input
@@ -47,7 +47,7 @@ pub fn expand_key(key: &str) -> String {
     }
 }
 
-/// The invariants of every evaluation: a bounded message, the host-call budget of SPEC §6, no
+/// The invariants of every evaluation: a bounded message, the host-call budget, no
 /// lookup made twice, and an answer written as serde_json writes it.
 pub fn check_outcome(outcome: &Outcome, calls: &[String]) {
     check_answer(outcome);
