@@ -74,7 +74,7 @@ bench: policy.wasm floors
 
 # The floor policies of `make bench` (benches/floors): (1) decode and accept; (2) decode, two
 # lookups, one annotation; (3) decode, the four lookups of an annotated Deployment's CREATE
-# (two of them the collision check's, SPEC §6.9, which find nothing), one annotation.
+# (two of them the collision check's, which find nothing), one annotation.
 FLOORS_DIR := benches/floors
 FLOORS_WASM := $(FLOORS_DIR)/target/$(WASM_TARGET)/release/backup_blueprint_policy_floors.wasm
 FLOOR_ACCEPT := target/floors/floor-accept.wasm
