@@ -8,8 +8,8 @@ mod timing;
 use std::hint::black_box;
 use std::time::Duration;
 
+use backup_blueprint_policy::evaluation::policy::{Admission, evaluate};
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::{Admission, evaluate};
 use backup_blueprint_policy::settings::Settings;
 use serde_json::{Value, json};
 

@@ -1,42 +1,27 @@
 //! backup-blueprint-policy: Stash Auto Backup resolved and validated at admission time.
 //!
 //! The core (everything but `wasm`) is plain Rust over plain data; `wasm` only decodes the
-//! waPC payloads, calls [`policy::evaluate`] and encodes the answer.
+//! waPC payloads, calls [`evaluation::policy::evaluate`] and encodes the answer.
+//!
+//! The wings, in pipeline order: each uses only the wings below it.
 
-pub mod access;
-pub mod annotations;
-pub mod case_mapping;
-pub mod checks;
-pub mod civil_date;
-pub mod cron;
-pub mod defaults;
-pub mod drift;
-pub mod emission;
-pub mod evaluation;
-pub mod guardrails;
-pub mod head;
-pub mod inference;
-mod json_fields;
-pub mod json_text;
-pub mod lookups;
-pub mod naming;
-pub mod near_miss;
-pub mod objects;
-pub mod opt_out;
-pub mod policy;
-pub mod regex;
-pub mod report;
-pub mod request;
-pub mod requirement;
-pub mod schedule;
-pub mod selection;
-pub mod settings;
-pub mod string_map;
-pub mod substitution;
-pub mod target;
-pub mod validation_response;
-pub mod variables;
+pub mod admission; // the request, read in two passes, and the answer's JSON
 
-mod allocator;
+pub mod evaluation; // the pipeline, one step per file; the only code that asks the cluster
+
+pub mod lookups; // the cluster: the `Cluster` trait, the host, an in-memory cluster, the once memo
+
+pub mod blueprint; // substitution, the variables, the generated objects and their record
+
+pub mod settings; // the settings and the rules they compile
+
+pub mod target; // which objects are targets, and what is read of them
+
+pub mod schedule; // cron: the parser, parsed schedules, the longest gap, durations
+
+pub mod support; // no domain word: allocator, regex, case mapping, dates, JSON, the string map
+
+pub mod report; // the problem model and the one rejection message; uses no other wing
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;

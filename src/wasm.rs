@@ -7,13 +7,13 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest as guest;
 use serde_json::Value;
 
-use crate::allocator;
-use crate::civil_date::SystemClock;
+use crate::admission::request;
+use crate::admission::validation_response;
+use crate::evaluation::policy::{self, Admission, Decision, Outcome, Screened, evaluate, evaluate_screened};
 use crate::lookups::HostCluster;
-use crate::policy::{self, Admission, Decision, Outcome, Screened, evaluate, evaluate_screened};
-use crate::request;
 use crate::settings::{self, Settings};
-use crate::validation_response;
+use crate::support::allocator;
+use crate::support::civil_date::SystemClock;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {

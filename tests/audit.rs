@@ -3,7 +3,7 @@
 
 mod common;
 
-use backup_blueprint_policy::policy::Decision;
+use backup_blueprint_policy::evaluation::policy::Decision;
 use backup_blueprint_policy::settings::Settings;
 use common::*;
 use serde_json::{Value, json};

@@ -10,8 +10,8 @@ mod stash_docs;
 
 use std::path::Path;
 
+use backup_blueprint_policy::evaluation::policy::Decision;
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::Decision;
 use backup_blueprint_policy::settings::Settings;
 use common::{admit_with, resolved_items};
 use serde_json::Value;

@@ -5,8 +5,8 @@
 
 mod common;
 
+use backup_blueprint_policy::evaluation::policy::Decision;
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::Decision;
 use backup_blueprint_policy::settings::{self, Settings};
 use common::admit;
 use serde_json::{Map, Value, json};
@@ -84,7 +84,7 @@ fn unknown_long_setting_fits_in_4_kib() {
 }
 
 /// A case of the `evaluate` target as its JSON bundle (`FUZZ_DUMP=1` prints it): the outcome.
-fn evaluate_bundle(path: &str) -> backup_blueprint_policy::policy::Outcome {
+fn evaluate_bundle(path: &str) -> backup_blueprint_policy::evaluation::policy::Outcome {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let object: Value = serde_json::from_str(bundle["object"].as_str().unwrap()).unwrap();
@@ -114,7 +114,7 @@ fn evaluate_crash_976e5c53_rejects_in_4_kib() {
 #[test]
 fn escaped_quotes_stay_short() {
     let schedule = format!("@every 1\u{206c}{}ay\u{206c}@\u{206c}", "\u{17}".repeat(117));
-    let message = backup_blueprint_policy::cron::parse_schedule(&schedule).unwrap_err();
+    let message = backup_blueprint_policy::schedule::cron::parse_schedule(&schedule).unwrap_err();
     assert!(message.len() <= 1024, "{} bytes: {message}", message.len());
     assert!(message.starts_with("@every duration '1\\u{206c}\\u{17}"), "{message}");
 }

@@ -2,10 +2,10 @@
 
 mod common;
 
-use backup_blueprint_policy::annotations::RESOLVED;
+use backup_blueprint_policy::evaluation::policy::Decision;
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::Decision;
 use backup_blueprint_policy::settings::{Check, CustomVariables, OnLookupError, Settings};
+use backup_blueprint_policy::target::annotations::RESOLVED;
 use common::*;
 use serde_json::json;
 

@@ -44,8 +44,8 @@
 //!   the wrong type, a poisoned `spec`) is then accepted where the whole decode rejects it.
 //!   That is the first pass's purpose, not a difference in what is read.
 
-use backup_blueprint_policy::annotations::RESOLVED;
-use backup_blueprint_policy::request::{self, Request};
+use backup_blueprint_policy::admission::request::{self, Request};
+use backup_blueprint_policy::target::annotations::RESOLVED;
 use serde_json::{Value, json};
 
 /// Generated requests (each with its poisoned twin when it has one).

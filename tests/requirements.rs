@@ -3,8 +3,8 @@
 
 mod common;
 
+use backup_blueprint_policy::evaluation::policy::Decision;
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::Decision;
 use backup_blueprint_policy::settings::Settings;
 use common::*;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 
 mod common;
 
-use backup_blueprint_policy::policy::{Admission, Decision, evaluate};
+use backup_blueprint_policy::evaluation::policy::{Admission, Decision, evaluate};
 use backup_blueprint_policy::settings::Settings;
 use common::admit;
 use serde_json::{Value, json};
@@ -153,7 +153,7 @@ fn pvc(annotations: Value) -> Value {
     })
 }
 
-fn rejected(outcome: backup_blueprint_policy::policy::Outcome) -> String {
+fn rejected(outcome: backup_blueprint_policy::evaluation::policy::Outcome) -> String {
     match outcome.decision {
         Decision::Reject(message) => message,
         // Not the object itself: a regression may make it gigabytes long.

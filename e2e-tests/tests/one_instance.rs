@@ -1,7 +1,7 @@
 //! One instance, many requests (issue 16): whatever the policy keeps from one request to the
-//! next in its wasm instance — the request arena (`src/allocator/request_arena.rs`), the last
+//! next in its wasm instance — the request arena (`src/support/allocator/request_arena.rs`), the last
 //! settings compiled (`LAST_SETTINGS` in `src/wasm.rs`), the value pattern compiled on its
-//! first use (`src/regex/`) — must never change an answer, since a host may serve many requests
+//! first use (`src/support/regex/`) — must never change an answer, since a host may serve many requests
 //! with one instance.
 //!
 //! More than 1,000 requests go through one instance of policy.wasm in a fixed shuffled order:

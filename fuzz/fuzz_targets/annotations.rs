@@ -7,7 +7,7 @@
 
 mod common;
 
-use backup_blueprint_policy::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES, Trigger};
+use backup_blueprint_policy::target::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES, Trigger};
 use backup_blueprint_policy::report::Subject;
 use libfuzzer_sys::fuzz_target;
 

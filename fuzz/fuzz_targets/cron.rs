@@ -6,7 +6,7 @@
 //! a time-zone prefix is kept.
 #![no_main]
 
-use backup_blueprint_policy::cron::parse_schedule;
+use backup_blueprint_policy::schedule::cron::parse_schedule;
 use backup_blueprint_policy::schedule::{Gap, Timing, longest_gap};
 use libfuzzer_sys::fuzz_target;
 

@@ -17,9 +17,9 @@
 mod common;
 
 use arbitrary::{Arbitrary, Unstructured};
-use backup_blueprint_policy::civil_date::{Date, FixedClock};
+use backup_blueprint_policy::support::civil_date::{Date, FixedClock};
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::{Admission, Decision, evaluate_at};
+use backup_blueprint_policy::evaluation::policy::{Admission, Decision, evaluate_at};
 use backup_blueprint_policy::settings::{self, Settings};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};

@@ -7,7 +7,7 @@
 //! string substitutes alike alone and as a tree; every error names a path under the root.
 #![no_main]
 
-use backup_blueprint_policy::substitution::{MAX_STRING_BYTES, Variables, substitute_str, substitute_tree};
+use backup_blueprint_policy::blueprint::substitution::{MAX_STRING_BYTES, Variables, substitute_str, substitute_tree};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 

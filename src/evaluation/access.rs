@@ -2,8 +2,8 @@
 //! problem and is never looked up.
 
 use super::{Context, Findings};
-use crate::access::Access;
 use crate::report::Problem;
+use crate::settings::access::Access;
 
 /// The blueprints of `requested` that the target's namespace may use.
 pub fn allowed<'r>(context: &Context, requested: &'r [String], findings: &mut Findings) -> Vec<&'r str> {

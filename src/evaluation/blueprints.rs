@@ -4,16 +4,16 @@
 use serde_json::{Map, Value};
 
 use super::{Context, Findings};
-use crate::annotations::BackupAnnotations;
-use crate::checks::{self, ScheduleSource};
+use crate::blueprint::objects::{self, Generated, ObjectRef};
+use crate::blueprint::substitution::{self, SubstitutionError, Variables};
+use crate::blueprint::variables::BUILTIN_NAMES;
 use crate::lookups::LookupError;
-use crate::naming::object_names;
-use crate::objects::{self, Generated, ObjectRef};
 use crate::report::{Problem, shorten};
 use crate::schedule::CronSchedule;
-use crate::substitution::{self, SubstitutionError, Variables};
 use crate::target::Target;
-use crate::variables::BUILTIN_NAMES;
+use crate::target::annotations::BackupAnnotations;
+use crate::target::checks::{self, ScheduleSource};
+use crate::target::naming::object_names;
 
 /// The objects generated from each blueprint that resolved without problems.
 pub fn resolve_all(

@@ -4,13 +4,13 @@
 use super::{Context, Findings};
 use serde_json::Value;
 
-use crate::annotations::{RESOLVED, TARGET};
-use crate::emission::{GeneratedObjects, recorded_items};
-use crate::json_fields::at;
+use crate::blueprint::emission::{GeneratedObjects, recorded_items};
+use crate::blueprint::objects::ObjectRef;
 use crate::lookups::LookupError;
-use crate::objects::ObjectRef;
 use crate::report::{Problem, shorten};
 use crate::settings::Check;
+use crate::support::json_fields::at;
+use crate::target::annotations::{RESOLVED, TARGET};
 
 pub fn check(context: &Context, generated: &GeneratedObjects, findings: &mut Findings) {
     let check = context.settings.collision_check;

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::{Context, Findings, namespace};
-use crate::annotations::{BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS};
-use crate::inference::{infer_storage, why_none};
-use crate::string_map::StringMap;
+use crate::support::string_map::StringMap;
+use crate::target::annotations::{BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS};
+use crate::target::inference::{infer_storage, why_none};
 
 pub enum Defaulting {
     /// The annotations to add, from rule `rule`.

@@ -1,3 +1,5 @@
+//! The pipeline, one step per file (`policy`: screen, evaluate, decide); it alone asks the cluster.
+//!
 //! One evaluation of an auto-backup target: the fixed context, the findings, and
 //! the steps, in an order that makes no lookup for what is already known to be wrong.
 
@@ -6,8 +8,11 @@ mod blueprints;
 mod collisions;
 mod context;
 pub mod defaulting;
+pub mod drift;
 mod findings;
 mod namespace;
+pub mod near_miss;
+pub mod policy;
 pub mod required;
 mod storage;
 
@@ -16,13 +21,13 @@ use serde_json::Value;
 pub use context::Context;
 pub use findings::{Findings, Verdict};
 
-use crate::annotations::{self, SCHEDULE, Trigger};
-use crate::checks;
-use crate::emission::GeneratedObjects;
+use crate::blueprint::emission::GeneratedObjects;
+use crate::blueprint::variables;
 use crate::report::Problem;
 use crate::schedule::CronSchedule;
-use crate::string_map::StringMap;
-use crate::variables;
+use crate::support::string_map::StringMap;
+use crate::target::annotations::{self, SCHEDULE, Trigger};
+use crate::target::checks;
 
 /// Checks the annotations of the target, resolves its allowed blueprints and checks the
 /// result. Returns the objects generated.

@@ -3,8 +3,8 @@
 
 use super::Context;
 use crate::lookups::LookupError;
-use crate::selection::NamespaceMatch;
-use crate::string_map::StringMap;
+use crate::settings::selection::NamespaceMatch;
+use crate::support::string_map::StringMap;
 
 /// The labels of the target's Namespace; a Namespace that does not exist has none. `Err` is
 /// why the lookup failed.

@@ -4,10 +4,10 @@
 use serde_json::Value;
 
 use super::{Context, Findings, namespace};
-use crate::annotations::{BACKUP_BLUEPRINT, SKIP, SKIP_REASON, SKIP_UNTIL, TARGET_PATHS, VOLUME_MOUNTS};
-use crate::inference::{infer_storage, why_none};
-use crate::opt_out::OptOut;
 use crate::report::{Headline, Problem, list};
+use crate::target::annotations::{BACKUP_BLUEPRINT, SKIP, SKIP_REASON, SKIP_UNTIL, TARGET_PATHS, VOLUME_MOUNTS};
+use crate::target::inference::{infer_storage, why_none};
+use crate::target::opt_out::OptOut;
 
 /// Why a `defaultBlueprints` rule that matched did not give the target a blueprint.
 pub struct NotDefaulted {

@@ -1,8 +1,8 @@
 //! Step: the storage Secret of each Repository exists in its namespace.
 
 use super::{Context, Findings};
+use crate::blueprint::objects::Generated;
 use crate::lookups::LookupError;
-use crate::objects::Generated;
 use crate::report::Problem;
 use crate::settings::Check;
 

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Cluster, LookupError, Query};
-use crate::json_text::{write_string, write_string_or_null, write_strings};
+use crate::support::json_text::{write_string, write_string_or_null, write_strings};
 
 /// policy-server's text for a missing object starts with this.
 const NOT_FOUND_PREFIX: &str = "Cannot find ";

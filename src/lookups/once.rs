@@ -7,9 +7,9 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::{BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, Query};
-use crate::annotations::TARGET;
-use crate::json_fields::at;
-use crate::string_map::StringMap;
+use crate::support::json_fields::at;
+use crate::support::string_map::StringMap;
+use crate::target::annotations::TARGET;
 
 type Key = (String, String, Option<String>, String);
 /// What the cluster answered, shared, not copied: an answer is read, never changed.

@@ -1,7 +1,7 @@
 //! The longest interval between two consecutive runs of a schedule, computed exactly.
 
 use super::parsed::{CronSchedule, Fields, Timing};
-use crate::civil_date::{Date, days_in_month};
+use crate::support::civil_date::{Date, days_in_month};
 
 const MINUTES_PER_DAY: u64 = 1440;
 /// The first year of the window the days are enumerated over: a leap year.
@@ -214,7 +214,7 @@ mod tests {
     fn the_window_repeats_the_calendar() {
         let start = Date::new(FIRST_YEAR, 1, 1).unwrap();
         let end = Date::new(FIRST_YEAR + WINDOW_YEARS, 1, 1).unwrap();
-        assert_eq!(crate::civil_date::days_until(start, end), WINDOW_DAYS as i64);
+        assert_eq!(crate::support::civil_date::days_until(start, end), WINDOW_DAYS as i64);
         assert_eq!(start.weekday(), end.weekday());
         assert_eq!(
             run_days(&Fields::descriptor("@daily").unwrap()).count() as u64,

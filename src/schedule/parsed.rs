@@ -9,9 +9,9 @@ pub struct CronSchedule {
 }
 
 impl CronSchedule {
-    /// Parses `text` with exactly the acceptance and messages of [`crate::cron::parse_schedule`].
+    /// Parses `text` with exactly the acceptance and messages of [`crate::schedule::cron::parse_schedule`].
     pub fn parse(text: &str) -> Result<CronSchedule, String> {
-        crate::cron::parse_schedule(text)
+        crate::schedule::cron::parse_schedule(text)
     }
 }
 

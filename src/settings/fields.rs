@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::json_fields::{self, expected, unknown_fields};
 use crate::report::{Problem, shorten};
-use crate::selection::{Glob, NamespaceMatch};
+use crate::settings::selection::{Glob, NamespaceMatch};
+use crate::support::json_fields::{self, expected, unknown_fields};
 use crate::target;
 
 /// An optional list of rules (`null` or absent: none), each parsed by `parse` with its path

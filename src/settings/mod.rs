@@ -1,17 +1,24 @@
+//! The settings and the rules they compile: access, requirement, defaults, guardrails, selection.
+//!
 //! Policy settings, validated by `validate_settings` with precise messages.
 
+pub mod access;
+pub mod defaults;
 pub mod fields;
+pub mod guardrails;
+pub mod requirement;
+pub mod selection;
 
 use serde_json::{Map, Value};
 
-use crate::access::AccessRules;
-use crate::defaults::DefaultBlueprints;
-use crate::guardrails::Guardrails;
-use crate::json_fields::{
+use crate::report::{Problem, bounded, settings_problems, shorten};
+use crate::settings::access::AccessRules;
+use crate::settings::defaults::DefaultBlueprints;
+use crate::settings::guardrails::Guardrails;
+use crate::settings::requirement::RequireBackup;
+use crate::support::json_fields::{
     alternatives, boolean, child, expect_list, expect_map, expect_str, field, item, kind, unknown_field, unknown_fields,
 };
-use crate::report::{Problem, bounded, settings_problems, shorten};
-use crate::requirement::RequireBackup;
 
 pub const DEFAULT_VALUE_PATTERN: &str = "^[A-Za-z0-9._-]{1,63}$";
 const BUILTIN_PREFIX: &str = "TARGET_";
@@ -66,7 +73,7 @@ pub struct CustomVariables {
     /// The text of `value_regex`, for messages.
     pub value_pattern: String,
     /// Every value must match it.
-    pub value_regex: crate::regex::Regex,
+    pub value_regex: crate::support::regex::Regex,
 }
 
 impl Default for CustomVariables {
@@ -75,9 +82,9 @@ impl Default for CustomVariables {
     }
 }
 
-/// A set of names, in name order, as a map to empty strings: a [`StringMap`](crate::string_map::StringMap)
+/// A set of names, in name order, as a map to empty strings: a [`StringMap`](crate::support::string_map::StringMap)
 /// like every map of the policy, so that policy.wasm carries no second copy of the B-tree code.
-pub type AllowedNames = crate::string_map::StringMap;
+pub type AllowedNames = crate::support::string_map::StringMap;
 
 /// The settings JSON as written; rules are kept as JSON and parsed with their field paths.
 struct RawSettings {
@@ -237,7 +244,7 @@ pub fn from_value(value: Value) -> Result<Settings, String> {
         other => {
             return Err(format!(
                 "{INVALID}: expected a map of setting names to values, got {}",
-                crate::report::shorten(&crate::json_text::of(&other))
+                crate::report::shorten(&crate::support::json_text::of(&other))
             ));
         }
     };
@@ -317,7 +324,7 @@ fn compile_custom_variables(raw: RawCustomVariables, problems: &mut Vec<Problem>
             problems.push(Problem::setting(path, format!("'{name}' is listed twice")));
         }
     }
-    match crate::regex::Regex::new(&raw.value_pattern) {
+    match crate::support::regex::Regex::new(&raw.value_pattern) {
         Ok(value_regex) => Some(CustomVariables {
             allowed,
             value_pattern: raw.value_pattern,

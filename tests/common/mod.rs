@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use backup_blueprint_policy::annotations::RESOLVED;
-use backup_blueprint_policy::civil_date::{Date, FixedClock};
+use backup_blueprint_policy::evaluation::policy::{Admission, Decision, Outcome, evaluate_at};
 use backup_blueprint_policy::lookups::MemoryCluster;
-use backup_blueprint_policy::policy::{Admission, Decision, Outcome, evaluate_at};
 use backup_blueprint_policy::settings::Settings;
+use backup_blueprint_policy::support::civil_date::{Date, FixedClock};
+use backup_blueprint_policy::target::annotations::RESOLVED;
 use serde_json::{Value, json};
 
 /// The day every test runs on (opt-outs that end are relative to it).

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use backup_blueprint_policy::policy::{Decision, Outcome};
-use backup_blueprint_policy::{json_text, validation_response};
-use backup_blueprint_policy::string_map::StringMap;
+use backup_blueprint_policy::evaluation::policy::{Decision, Outcome};
+use backup_blueprint_policy::admission::validation_response;
+use backup_blueprint_policy::support::json_text;
+use backup_blueprint_policy::support::string_map::StringMap;
 
 /// The longest rejection message the policy may give (issue 9: at most 4 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 4096;
