@@ -524,6 +524,8 @@ pub fn catalogue() -> Vec<Case> {
     cases.extend(numbers());
     cases.extend(thousands());
     cases.extend(forged());
+    cases.extend(go_text());
+    cases.extend(near_misses());
     cases
 }
 
@@ -1118,5 +1120,73 @@ fn forged() -> Vec<Case> {
         .settings(require)
         .calls(1)
         .rejected(),
+    ]
+}
+
+/// Go's text rules on multi-byte values: trims try every byte length (a partial character reads
+/// as U+FFFD to `?`, `*` and `[^…]`), offsets count bytes.
+fn go_text() -> Vec<Case> {
+    // 21,000 three-byte characters: 63,000 bytes, under the 64 KiB of one substituted value.
+    let wide_x = || {
+        let mut annotations = pvc_trigger("hostile");
+        annotations.insert(format!("{VARS}X"), json!("日".repeat(21_000)));
+        pvc(Value::Object(annotations))
+    };
+    let settings = json!({"customVariables": {"allowed": ["X"], "valuePattern": "^.*$"}});
+    let wide_case = |name: &str, prefix: &str| {
+        case(name, wide_x())
+            .settings(settings.clone())
+            .with(blueprint("hostile", spec_with("/backend/gcs/prefix", json!(prefix))))
+    };
+    vec![
+        wide_case(
+            "glob ${X##*?*?*?*?*b} on 21,000 three-byte characters",
+            "${X##*?*?*?*?*b}",
+        )
+        .accepted(),
+        wide_case(
+            "glob ${X%%*[^b]*[^b]*b} on 21,000 three-byte characters",
+            "${X%%*[^b]*[^b]*b}",
+        )
+        .accepted(),
+        wide_case("glob ${X#*?} cuts a three-byte character", "${X#*?}").rejected(),
+        wide_case("offset ${X:1:62998} inside a three-byte character", "${X:1:62998}").rejected(),
+        wide_case(
+            "${#X} and ${X:3:62994} on 21,000 three-byte characters",
+            "${#X}/${X:3:62994}",
+        )
+        .accepted(),
+    ]
+}
+
+/// Annotation keys that look like Stash's, KubeStash's or the policy's: warned at no lookup, a
+/// few warnings at most, whatever their number and size.
+fn near_misses() -> Vec<Case> {
+    let mut many = Map::new();
+    for i in 0..6_000 {
+        many.insert(format!("stash.appscode.com/backup-bluprint{i}"), json!("x"));
+    }
+    let mut huge = Map::new();
+    huge.insert(
+        format!("stash.appscode.com/{}", "backup-blueprint".repeat(10_000)),
+        json!("x"),
+    );
+    huge.insert(
+        format!("{}/backup-blueprint", "stash.appscode.com".repeat(5_000)),
+        json!("x"),
+    );
+    let mut hidden = Map::new();
+    hidden.insert("stash.appscode.com/backup-\u{202e}bluprint".into(), json!("x"));
+    hidden.insert("stash.appscode.com/schedul\u{0}\u{1b}[31m".into(), json!("x"));
+    vec![
+        case("6,000 near misses of the trigger", pvc(Value::Object(many)))
+            .calls(0)
+            .accepted(),
+        case("a 160 KB near miss and a 90 KB prefix", pvc(Value::Object(huge)))
+            .calls(0)
+            .accepted(),
+        case("near misses with hidden characters", pvc(Value::Object(hidden)))
+            .calls(0)
+            .accepted(),
     ]
 }
