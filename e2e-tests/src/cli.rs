@@ -255,11 +255,7 @@ fn write_objects(
 ) -> Result<()> {
     let response = &evaluation.response;
     if !response.allowed {
-        let message = response
-            .status
-            .as_ref()
-            .and_then(|s| s.message.as_deref())
-            .unwrap_or("");
+        let message = response.message();
         writeln!(err, "REJECTED  {source}: {message}")?;
         return Ok(());
     }

@@ -148,11 +148,7 @@ pub fn one_line(request: &AdmissionRequest, evaluation: &Evaluation, source: &st
     let response = &evaluation.response;
     let target = format!("{} {}", request.kind.kind, target_name(request));
     if !response.allowed {
-        let message = response
-            .status
-            .as_ref()
-            .and_then(|s| s.message.as_deref())
-            .unwrap_or("");
+        let message = response.message();
         return format!("REJECTED  {target}: {}  [{source}]", first_problem(message));
     }
     let mutated = if response.patch.is_some() { " (mutated)" } else { "" };

@@ -91,6 +91,11 @@ impl AdmissionResponse {
     }
 
     /// The decoded JSON Patch, if any.
+    /// The rejection message (`status.message`), empty when there is none.
+    pub fn message(&self) -> &str {
+        self.status.as_ref().and_then(|s| s.message.as_deref()).unwrap_or("")
+    }
+
     pub fn decoded_patch(&self) -> Result<Option<json_patch::Patch>, String> {
         let Some(encoded) = &self.patch else { return Ok(None) };
         let bytes = STANDARD

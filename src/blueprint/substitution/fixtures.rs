@@ -59,3 +59,16 @@ pub(super) fn check_ok(rows: &[(&str, &str)]) {
         assert_eq!(substitute_str(input, &vars, "p"), Ok((*expected).to_owned()), "{input}");
     }
 }
+
+/// Each input is one `SplitsCharacter` error naming its character, at path `p`.
+pub(super) fn check_splits(rows: &[(&str, char)]) {
+    let vars = vars();
+    for (input, character) in rows {
+        let expected = SubstitutionError::SplitsCharacter {
+            expression: (*input).to_owned(),
+            character: *character,
+            path: "p".to_owned(),
+        };
+        assert_eq!(substitute_str(input, &vars, "p"), Err(vec![expected]), "{input}");
+    }
+}

@@ -177,20 +177,12 @@ mod tests {
     /// and the API server stores as U+FFFD; here it is an error naming the character.
     #[test]
     fn a_cut_inside_a_character_is_named() {
-        let vars = crate::blueprint::substitution::fixtures::vars();
-        for (input, character) in [("${U:1:1}", 'é'), ("${U:2}", 'é'), ("${U:0:2}", 'é'), ("${U:9}", 'ö')] {
-            assert_eq!(
-                crate::blueprint::substitution::substitute_str(input, &vars, "p"),
-                Err(vec![
-                    crate::blueprint::substitution::SubstitutionError::SplitsCharacter {
-                        expression: input.to_owned(),
-                        character,
-                        path: "p".to_owned()
-                    }
-                ]),
-                "{input}"
-            );
-        }
+        crate::blueprint::substitution::fixtures::check_splits(&[
+            ("${U:1:1}", 'é'),
+            ("${U:2}", 'é'),
+            ("${U:0:2}", 'é'),
+            ("${U:9}", 'ö'),
+        ]);
     }
 
     #[test]
