@@ -270,6 +270,18 @@ mod tests {
         AdmissionRequest::for_object(object, None, "CREATE", None).unwrap()
     }
 
+    /// An acceptance that mutated the object into `mutated`.
+    fn mutated_to(mutated: serde_json::Value) -> Evaluation {
+        Evaluation {
+            response: AdmissionResponse {
+                allowed: true,
+                patch: Some("x".into()),
+                ..Default::default()
+            },
+            mutated_object: Some(mutated),
+        }
+    }
+
     #[test]
     fn a_rejection_shows_message_and_warnings() {
         let evaluation = Evaluation {
@@ -302,14 +314,7 @@ mod tests {
         let mutated = json!({"metadata": {"annotations": {
             "a": "kept", "b": "new", "d": "added", "odd": "x\u{202e}y\n", RESOLVED_ANNOTATION: list,
         }}});
-        let evaluation = Evaluation {
-            response: AdmissionResponse {
-                allowed: true,
-                patch: Some("x".into()),
-                ..Default::default()
-            },
-            mutated_object: Some(mutated),
-        };
+        let evaluation = mutated_to(mutated);
         let text = render(&request, &evaluation);
         assert!(
             text.starts_with(
@@ -329,14 +334,7 @@ mod tests {
     fn an_emission_shows_the_objects_as_yaml() {
         let list = json!({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "stash.appscode.com/v1alpha1", "kind": "Repository", "metadata": {"name": "deploy-web"}}]});
         let mutated = json!({"metadata": {"annotations": {RESOLVED_ANNOTATION: list.to_string()}}});
-        let evaluation = Evaluation {
-            response: AdmissionResponse {
-                allowed: true,
-                patch: Some("x".into()),
-                ..Default::default()
-            },
-            mutated_object: Some(mutated),
-        };
+        let evaluation = mutated_to(mutated);
         let text = render(&request(), &evaluation);
         assert!(
             text.starts_with("ACCEPTED (mutated): CREATE Deployment demo/web\n"),

@@ -70,6 +70,23 @@ fn cluster() -> String {
 }
 
 /// Runs and expects success; returns stdout.
+/// The answer for a scenario's object, with the AdmissionReview evaluated saved in a scratch
+/// folder (kept as long as the returned guard).
+fn saved_review(scenario: &str) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let review = dir.path().join("review.json");
+    let object = scenario_file(scenario, "object.yaml");
+    let answer = evaluated(&[
+        "--object",
+        &object,
+        "--cluster",
+        &cluster(),
+        "--save-request",
+        review.to_str().unwrap(),
+    ]);
+    (dir, review, answer)
+}
+
 fn evaluated(args: &[&str]) -> String {
     let output = policy_run(args);
     assert!(
@@ -122,17 +139,7 @@ fn prints_the_admission_response_like_kwctl() {
 
 #[test]
 fn a_saved_request_gives_the_same_answer() {
-    let dir = tempfile::tempdir().unwrap();
-    let review = dir.path().join("review.json");
-    let object = scenario_file("kubedb-postgres", "object.yaml");
-    let first = evaluated(&[
-        "--object",
-        &object,
-        "--cluster",
-        &cluster(),
-        "--save-request",
-        review.to_str().unwrap(),
-    ]);
+    let (_dir, review, first) = saved_review("kubedb-postgres");
     let again = evaluated(&["--request", review.to_str().unwrap(), "--cluster", &cluster()]);
     assert_eq!(first, again);
 }
@@ -683,17 +690,7 @@ fn objects_from_standard_input() {
 
 #[test]
 fn a_request_from_standard_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let review = dir.path().join("review.json");
-    let object = scenario_file("deployment", "object.yaml");
-    let first = evaluated(&[
-        "--object",
-        &object,
-        "--cluster",
-        &cluster(),
-        "--save-request",
-        review.to_str().unwrap(),
-    ]);
+    let (_dir, review, first) = saved_review("deployment");
     let text = std::fs::read_to_string(&review).unwrap();
     let output = policy_run_stdin(&["--request", "-", "--cluster", &cluster()], &text);
     assert_eq!(stdout(&output), first);

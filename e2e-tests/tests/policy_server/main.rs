@@ -643,19 +643,26 @@ impl Harness {
         let mut stored = deployment.object();
         stored["metadata"]["resourceVersion"] = json!("4711");
         stored["metadata"]["uid"] = json!("6a1b2c3d-0000-4000-8000-000000000001");
+        // A request on the deployment scenario's cluster, with the base policy.
+        let deployment_case = |name: &str, request: AdmissionRequest| -> Result<Case, String> {
+            let (expected, lookups, failed_lookups) =
+                policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
+            Ok(Case {
+                name: name.into(),
+                policy_id: base_id.clone(),
+                request,
+                settings: base["settings"].clone(),
+                contents: contents_of(&deployment, &kinds)?,
+                expected,
+                lookups,
+                failed_lookups,
+            })
+        };
         let request = AdmissionRequest::for_object(stored, None, "CREATE", None)?;
-        let (expected, lookups, failed_lookups) =
-            policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
-        cases.push(Case {
-            name: "stored object (the deployment with a resourceVersion)".into(),
-            policy_id: base_id.clone(),
+        cases.push(deployment_case(
+            "stored object (the deployment with a resourceVersion)",
             request,
-            settings: base["settings"].clone(),
-            contents: contents_of(&deployment, &kinds)?,
-            expected,
-            lookups,
-            failed_lookups,
-        });
+        )?);
         // The deployment re-applied: an UPDATE whose old and new object are the object as the
         // policy mutated it on CREATE (its resolved annotation records the generated objects).
         let created = deployment.request();
@@ -665,18 +672,7 @@ impl Harness {
             .response
             .apply_patch(created.object.as_ref().ok_or("the deployment has no object")?)?;
         let request = AdmissionRequest::for_object(mutated.clone(), Some(mutated), "UPDATE", None)?;
-        let (expected, lookups, failed_lookups) =
-            policy_run(Box::new(deployment.cluster()), &request, &base["settings"]);
-        cases.push(Case {
-            name: REAPPLIED_UPDATE.into(),
-            policy_id: base_id.clone(),
-            request,
-            settings: base["settings"].clone(),
-            contents: contents_of(&deployment, &kinds)?,
-            expected,
-            lookups,
-            failed_lookups,
-        });
+        cases.push(deployment_case(REAPPLIED_UPDATE, request)?);
 
         // Policies that policy-server refuses to load (invalid settings) are tested alone.
         let (refused, served): (Vec<Case>, Vec<Case>) = cases.into_iter().partition(|c| c.expected.is_err());
