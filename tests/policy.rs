@@ -557,3 +557,28 @@ fn huge_inputs_are_bounded() {
          - stash.appscode.com/volume-mounts: 5000 entries listed; at most 100 are allowed on one object"
     );
 }
+
+#[test]
+fn a_cut_inside_a_character_names_the_character_and_the_fix() {
+    let bp = blueprint(
+        "gcs-daily",
+        json!({
+            "backend": {"gcs": {"bucket": "b", "prefix": "${TEAM:0:1}/${TARGET_NAME}"}, "storageSecretName": "gcs-secret"},
+            "schedule": "@daily",
+            "retentionPolicy": {"name": "r", "prune": true},
+        }),
+    );
+    let object = with_annotation(
+        deployment(good_annotations()),
+        "vars.autobackup.kubewarden.io/TEAM",
+        "équipe",
+    );
+    let settings = settings(json!({"customVariables": {"allowed": ["TEAM"], "valuePattern": "^.*$"}}));
+    let (outcome, _) = admit(&object, vec![bp, secret("demo", "gcs-secret")], &settings);
+    assert_eq!(
+        message_of(&outcome),
+        "Deployment demo/web: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'gcs-daily' spec.backend.gcs.prefix: '${TEAM:0:1}' cuts the character 'é' in two: \
+         Stash counts offsets and lengths in bytes ('é' is 2 bytes); choose offsets between characters"
+    );
+}
