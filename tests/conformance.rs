@@ -5,6 +5,8 @@
 //! deviations and the comparison are in `support/stash_docs.rs`.
 
 mod common;
+#[path = "support/kubestash_docs.rs"]
+mod kubestash_docs;
 #[path = "support/stash_docs.rs"]
 mod stash_docs;
 
@@ -33,6 +35,24 @@ fn emit(case: &Case) -> Result<Vec<Value>, String> {
 #[test]
 fn every_stash_docs_case_resolves_as_stash_did() {
     stash_docs::assert_every_case_conforms(repo_root(), emit);
+}
+
+/// A KubeStash case: the target admitted as an UPDATE with `settings`; the emitted objects or
+/// the rejection.
+fn emit_kubestash(case: &kubestash_docs::Case, target: &Value, settings: Value) -> Result<Vec<Value>, String> {
+    let cluster = MemoryCluster::new(case.cluster());
+    let settings = backup_blueprint_policy::settings::from_value(settings).unwrap();
+    let (outcome, _) = admit_with(target, "UPDATE", cluster, &settings);
+    match outcome.decision {
+        Decision::Mutate(mutated) => Ok(resolved_items(&mutated)),
+        Decision::Reject(message) => Err(message),
+        Decision::Accept => Err("accepted without emitting".into()),
+    }
+}
+
+#[test]
+fn every_kubestash_docs_case_resolves_as_kubestash_did() {
+    kubestash_docs::assert_every_case_conforms(repo_root(), &emit_kubestash);
 }
 
 #[test]

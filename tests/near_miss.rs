@@ -84,8 +84,6 @@ fn stash_operator_annotations_are_not_warned() {
     for (key, value) in own.as_object().unwrap() {
         annotated["metadata"]["annotations"][key] = value.clone();
     }
-    annotated["metadata"]["annotations"]["blueprint.kubestash.com/name"] = json!("workload-backup-blueprint");
-    annotated["metadata"]["annotations"]["variables.kubestash.com/repoName"] = json!("dep-repo");
     let (outcome, calls) = admit(&annotated, cluster(), &Settings::default());
     assert!(matches!(outcome.decision, Decision::Mutate(_)), "{outcome:?}");
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);

@@ -14,7 +14,9 @@ use crate::inputs::{parse_documents, read_documents};
 
 /// Kinds the API server serves cluster-scoped (the others are namespaced unless the cluster
 /// file holds an object of that kind without a namespace). The one list of policy-run, the
-/// requests it builds and the fake API server of the policy-server tests.
+/// requests it builds and the fake API server of the policy-server tests. Stash's
+/// BackupBlueprint is cluster-scoped, KubeStash's (`core.kubestash.com`) is namespaced: see
+/// [`is_cluster_scoped_kind`].
 pub const CLUSTER_SCOPED_KINDS: [&str; 13] = [
     "Namespace",
     "Node",
@@ -30,6 +32,15 @@ pub const CLUSTER_SCOPED_KINDS: [&str; 13] = [
     "Function",
     "ClusterAdmissionPolicy",
 ];
+
+/// Groups whose kinds of the same names as [`CLUSTER_SCOPED_KINDS`] are namespaced.
+const NAMESPACED_GROUPS: [&str; 1] = ["core.kubestash.com"];
+
+/// Whether `kind` of `api_version` is served cluster-scoped.
+pub fn is_cluster_scoped_kind(api_version: &str, kind: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    CLUSTER_SCOPED_KINDS.contains(&kind) && !NAMESPACED_GROUPS.contains(&group)
+}
 
 /// The objects of a cluster file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -110,7 +121,7 @@ impl Cluster {
     /// True when `kind` is served cluster-scoped: a known cluster-scoped kind, or a kind this
     /// file holds an object of without a namespace.
     pub fn is_cluster_scoped(&self, api_version: &str, kind: &str) -> bool {
-        CLUSTER_SCOPED_KINDS.contains(&kind) || self.of_type(api_version, kind).any(|o| namespace_of(o).is_none())
+        is_cluster_scoped_kind(api_version, kind) || self.of_type(api_version, kind).any(|o| namespace_of(o).is_none())
     }
 
     fn get_resource(

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cluster::CLUSTER_SCOPED_KINDS;
+use crate::cluster::is_cluster_scoped_kind;
 
 /// `admission/v1` GroupVersionKind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ impl AdmissionRequest {
         let namespace = namespace
             .map(str::to_string)
             .or_else(|| string_at(&object, "/metadata/namespace"))
-            .or_else(|| (!CLUSTER_SCOPED_KINDS.contains(&kind.as_str())).then(|| DEFAULT_NAMESPACE.to_string()));
+            .or_else(|| (!is_cluster_scoped_kind(&api_version, &kind)).then(|| DEFAULT_NAMESPACE.to_string()));
         if let (Some(ns), Some(metadata)) = (&namespace, object.get_mut("metadata").and_then(Value::as_object_mut)) {
             metadata.insert("namespace".into(), Value::String(ns.clone()));
         }

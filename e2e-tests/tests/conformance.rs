@@ -5,6 +5,8 @@
 //! shared with the native conformance test of the policy crate.
 
 mod common;
+#[path = "../../tests/support/kubestash_docs.rs"]
+mod kubestash_docs;
 #[path = "../../tests/support/stash_docs.rs"]
 mod stash_docs;
 
@@ -34,6 +36,34 @@ fn emit(case: &Case) -> Result<Vec<Value>, String> {
 #[test]
 fn every_stash_docs_case_resolves_through_the_wasm_as_stash_did() {
     stash_docs::assert_every_case_conforms(&repo_root(), emit);
+}
+
+/// A KubeStash case through the wasm (UPDATE, with `settings`): the emitted objects, or the
+/// rejection's text. The in-memory cluster serves KubeStash's BackupBlueprint namespaced.
+fn emit_kubestash(case: &kubestash_docs::Case, target: &Value, settings: Value) -> Result<Vec<Value>, String> {
+    let mut cluster = Cluster::default();
+    for object in case.cluster() {
+        cluster.add_object(object).map_err(|e| format!("{e:#}"))?;
+    }
+    let request = AdmissionRequest::for_object(target.clone(), Some(target.clone()), "UPDATE", None)?;
+    let outcome = runner()
+        .evaluate(Box::new(cluster), &request, &settings)
+        .map_err(|e| format!("{e:#}"))?;
+    let response = &outcome.evaluation.response;
+    match (response.allowed, &response.patch) {
+        (true, Some(_)) => Ok(emitted(&patched(&request, &outcome))),
+        (false, _) => Err(response
+            .status
+            .as_ref()
+            .and_then(|s| s.message.clone())
+            .unwrap_or_default()),
+        _ => Err(format!("accepted without emitting: {response:?}")),
+    }
+}
+
+#[test]
+fn every_kubestash_docs_case_resolves_through_the_wasm_as_kubestash_did() {
+    kubestash_docs::assert_every_case_conforms(&repo_root(), &emit_kubestash);
 }
 
 #[test]

@@ -45,7 +45,7 @@ impl GeneratedObjects {
 /// would copy them; its fields in the order serde_json writes a map, by name.
 pub fn resolved_list(generated: &[Generated]) -> String {
     let mut list = br#"{"apiVersion":"v1","items":["#.to_vec();
-    let objects = generated.iter().flat_map(|g| [&g.repository, &g.backup_configuration]);
+    let objects = generated.iter().flat_map(|g| g.objects.iter().map(|o| &o.value));
     for (index, object) in objects.enumerate() {
         if index > 0 {
             list.push(b',');
@@ -148,13 +148,8 @@ mod tests {
             backup_configuration_namespace: "demo".into(),
             truncated: Vec::new(),
         };
-        Generated {
-            blueprint: "bp".into(),
-            names,
-            storage_secret: "s".into(),
-            repository: json!({"kind": "Repository"}),
-            backup_configuration: json!({"kind": "BackupConfiguration"}),
-        }
+        let (repository, bc) = (json!({"kind": "Repository"}), json!({"kind": "BackupConfiguration"}));
+        Generated::stash("bp", &names, "s".into(), repository, bc)
     }
 
     /// The collision check's list is the one emitted: the same text, not written again.
@@ -179,7 +174,7 @@ mod tests {
             let generated = vec![generated(); count];
             let items: Vec<Value> = generated
                 .iter()
-                .flat_map(|g| [g.repository.clone(), g.backup_configuration.clone()])
+                .flat_map(|g| g.objects.iter().map(|o| o.value.clone()))
                 .collect();
             let list = json!({"kind": "List", "apiVersion": "v1", "items": items});
             assert_eq!(resolved_list(&generated), json_text::of(&list));

@@ -24,12 +24,33 @@ const COMPOSED_FIELDS: [&str; 3] = ["schedule", "task", "driver"];
 /// The objects generated from one blueprint, with where they go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
+    /// The blueprint as the target names it: `gcs` (Stash), `backup/gcs` (KubeStash).
     pub blueprint: String,
-    pub names: ObjectNames,
-    /// `spec.backend.storageSecretName`, to be found in the Repository namespace.
-    pub storage_secret: String,
-    pub repository: Value,
-    pub backup_configuration: Value,
+    /// In the order they are emitted: Stash's Repository then BackupConfiguration, or
+    /// KubeStash's one BackupConfiguration.
+    pub objects: Vec<GeneratedObject>,
+    /// What the storage check looks up for them.
+    pub storage: Storage,
+}
+
+/// One generated object and its place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedObject {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub value: Value,
+}
+
+/// The storage the generated objects rely on, per generation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Storage {
+    /// Stash: `spec.backend.storageSecretName` of the Repository, in the Repository namespace.
+    Secret { namespace: String, name: String },
+    /// KubeStash: the BackupStorage and RetentionPolicy objects of the backends, and the
+    /// repositories the BackupConfiguration controller will create.
+    KubeStash(crate::blueprint::kubestash::StorageUse),
 }
 
 /// Which object of a kind, in which namespace: enough to look it up.
@@ -47,24 +68,48 @@ impl std::fmt::Display for ObjectRef<'_> {
     }
 }
 
+impl GeneratedObject {
+    pub fn place(&self) -> ObjectRef<'_> {
+        ObjectRef {
+            api_version: self.api_version,
+            kind: self.kind,
+            namespace: &self.namespace,
+            name: &self.name,
+        }
+    }
+}
+
 impl Generated {
-    /// The Repository and the BackupConfiguration, in that order.
-    pub fn refs(&self) -> [ObjectRef<'_>; 2] {
-        let names = &self.names;
-        [
-            ObjectRef {
-                api_version: REPOSITORY_API_VERSION,
-                kind: "Repository",
-                namespace: &names.repository_namespace,
-                name: &names.repository_name,
+    /// The places of the objects, in emission order.
+    pub fn refs(&self) -> impl Iterator<Item = ObjectRef<'_>> {
+        self.objects.iter().map(GeneratedObject::place)
+    }
+
+    /// Stash's pair: the Repository then the BackupConfiguration of `names`.
+    pub fn stash(blueprint: &str, names: &ObjectNames, storage_secret: String, repository: Value, bc: Value) -> Self {
+        Generated {
+            blueprint: blueprint.to_string(),
+            objects: vec![
+                GeneratedObject {
+                    api_version: REPOSITORY_API_VERSION,
+                    kind: "Repository",
+                    namespace: names.repository_namespace.clone(),
+                    name: names.repository_name.clone(),
+                    value: repository,
+                },
+                GeneratedObject {
+                    api_version: BACKUP_CONFIGURATION_API_VERSION,
+                    kind: "BackupConfiguration",
+                    namespace: names.backup_configuration_namespace.clone(),
+                    name: names.backup_configuration_name.clone(),
+                    value: bc,
+                },
+            ],
+            storage: Storage::Secret {
+                namespace: names.repository_namespace.clone(),
+                name: storage_secret,
             },
-            ObjectRef {
-                api_version: BACKUP_CONFIGURATION_API_VERSION,
-                kind: "BackupConfiguration",
-                namespace: &names.backup_configuration_namespace,
-                name: &names.backup_configuration_name,
-            },
-        ]
+        }
     }
 }
 

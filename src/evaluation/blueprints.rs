@@ -158,13 +158,9 @@ fn generate(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    Some(Generated {
-        blueprint: blueprint.to_string(),
-        repository: objects::repository(target, &names, blueprint, spec),
-        backup_configuration: objects::backup_configuration(target, request, &names, blueprint, spec, &schedule_text),
-        names,
-        storage_secret,
-    })
+    let repository = objects::repository(target, &names, blueprint, spec);
+    let bc = objects::backup_configuration(target, request, &names, blueprint, spec, &schedule_text);
+    Some(Generated::stash(blueprint, &names, storage_secret, repository, bc))
 }
 
 /// `guardrails` for a resolved blueprint whose schedule and retention are valid: its own

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::blueprint::emission::recorded_items;
+use crate::blueprint::kubestash::objects::{INVOKER_NAME, INVOKER_NAMESPACE};
 use crate::blueprint::objects::{BLUEPRINT_LABEL, Generated};
 use crate::report::{Problem, list};
 use crate::support::json_fields::at;
@@ -22,10 +23,7 @@ pub fn stale(recorded: Option<&str>, generated: &[Generated]) -> Vec<Problem> {
     let recorded: Vec<Value> = recorded_items(recorded).into_iter().map(comparable).collect();
     let mut problems = Vec::new();
     for one in generated {
-        let now = [
-            comparable(one.repository.clone()),
-            comparable(one.backup_configuration.clone()),
-        ];
+        let now: Vec<Value> = one.objects.iter().map(|o| comparable(o.value.clone())).collect();
         let mut paths = Vec::new();
         for object in &now {
             match recorded.iter().find(|r| same_object(r, object)) {
@@ -37,12 +35,13 @@ pub fn stale(recorded: Option<&str>, generated: &[Generated]) -> Vec<Problem> {
             problems.push(stale_problem(&one.blueprint, &paths));
         }
     }
-    for gone in recorded
-        .iter()
-        .filter(|r| !generated.iter().any(|g| blueprint_of(r) == Some(&g.blueprint)))
-    {
+    for gone in recorded.iter().filter(|r| {
+        !generated
+            .iter()
+            .any(|g| blueprint_of(r).as_deref() == Some(g.blueprint.as_str()))
+    }) {
         let paths = [format!("{} removed", kind_of(gone))];
-        problems.push(stale_problem(blueprint_of(gone).unwrap_or("?"), &paths));
+        problems.push(stale_problem(blueprint_of(gone).as_deref().unwrap_or("?"), &paths));
     }
     problems
 }
@@ -73,8 +72,16 @@ fn kind_of(object: &Value) -> String {
         .to_string()
 }
 
-fn blueprint_of(object: &Value) -> Option<&str> {
-    at(object, &["metadata", "labels"])?.get(BLUEPRINT_LABEL)?.as_str()
+/// The blueprint a recorded object was generated from, as the target names it: Stash's from
+/// the policy's label, KubeStash's `<namespace>/<name>` from its invoker labels.
+fn blueprint_of(object: &Value) -> Option<String> {
+    let labels = at(object, &["metadata", "labels"])?;
+    let label = |key: &str| labels.get(key).and_then(Value::as_str);
+    match (label(BLUEPRINT_LABEL), label(INVOKER_NAMESPACE), label(INVOKER_NAME)) {
+        (Some(stash), _, _) => Some(stash.to_string()),
+        (None, Some(namespace), Some(name)) => Some(format!("{namespace}/{name}")),
+        _ => None,
+    }
 }
 
 fn same_object(a: &Value, b: &Value) -> bool {
@@ -140,20 +147,17 @@ mod tests {
 
     fn generated(schedule: &str, owner: Value) -> Generated {
         let labels = json!({BLUEPRINT_LABEL: "gcs"});
-        Generated {
-            blueprint: "gcs".into(),
-            names: ObjectNames {
-                repository_name: "r".into(),
-                repository_namespace: "demo".into(),
-                backup_configuration_name: "b".into(),
-                backup_configuration_namespace: "demo".into(),
-                truncated: Vec::new(),
-            },
-            storage_secret: "s".into(),
-            repository: json!({"kind": "Repository", "metadata": {"labels": labels}, "spec": {"backend": {"gcs": {"prefix": "p"}}}}),
-            backup_configuration: json!({"kind": "BackupConfiguration", "metadata": {"labels": labels, "annotations": owner},
-                                         "spec": {"schedule": schedule}}),
-        }
+        let names = ObjectNames {
+            repository_name: "r".into(),
+            repository_namespace: "demo".into(),
+            backup_configuration_name: "b".into(),
+            backup_configuration_namespace: "demo".into(),
+            truncated: Vec::new(),
+        };
+        let repository = json!({"kind": "Repository", "metadata": {"labels": labels}, "spec": {"backend": {"gcs": {"prefix": "p"}}}});
+        let bc = json!({"kind": "BackupConfiguration", "metadata": {"labels": labels, "annotations": owner},
+                        "spec": {"schedule": schedule}});
+        Generated::stash("gcs", &names, "s".into(), repository, bc)
     }
 
     fn recorded(g: &Generated) -> String {
@@ -171,7 +175,7 @@ mod tests {
     fn a_changed_blueprint_names_the_fields() {
         let then = generated("@daily", json!({}));
         let mut now = generated("@hourly", json!({}));
-        now.repository["spec"]["backend"]["gcs"]["prefix"] = json!("q");
+        now.objects[0].value["spec"]["backend"]["gcs"]["prefix"] = json!("q");
         assert_eq!(
             crate::report::render(&stale(Some(&recorded(&then)), &[now])),
             [

@@ -54,6 +54,10 @@ impl Findings {
 
     /// A problem the administrator may downgrade to a warning (or skip, when it is not looked
     /// for at all).
+    pub fn warnings(&mut self, warnings: impl IntoIterator<Item = Problem>) {
+        self.warnings.extend(warnings);
+    }
+
     pub fn checked(&mut self, check: Check, problem: Problem) {
         match check {
             Check::Reject => self.problems.push(problem),

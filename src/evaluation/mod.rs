@@ -10,6 +10,7 @@ mod context;
 pub mod defaulting;
 pub mod drift;
 mod findings;
+mod kubestash;
 mod namespace;
 pub mod near_miss;
 pub mod policy;
@@ -22,39 +23,77 @@ pub use context::Context;
 pub use findings::{Findings, Verdict};
 
 use crate::blueprint::emission::GeneratedObjects;
+use crate::blueprint::objects::Generated;
 use crate::blueprint::variables;
 use crate::report::Problem;
 use crate::schedule::CronSchedule;
 use crate::support::string_map::StringMap;
-use crate::target::annotations::{self, SCHEDULE, Trigger};
+use crate::target::annotations::{self, SCHEDULE};
 use crate::target::checks;
+use crate::target::generation::{self, Generation, Trigger};
 
-/// Checks the annotations of the target, resolves its allowed blueprints and checks the
-/// result. Returns the objects generated.
+/// What the evaluation of a target generates, and the annotations the policy adds to it.
+#[derive(Default)]
+pub struct Evaluated {
+    pub generated: GeneratedObjects,
+    pub added: StringMap,
+}
+
+/// Checks the annotations of the target, resolves its allowed blueprints (of the generation its
+/// trigger names) and checks the result. Returns the objects generated.
 pub fn evaluate_target(
     context: &Context,
     annotations: &StringMap,
     trigger: &Trigger,
     spec: Option<&Value>,
     findings: &mut Findings,
-) -> GeneratedObjects {
-    let target = context.target;
-    if let Trigger::Incomplete { missing } = trigger {
-        findings.problem(Problem::object(annotations::incomplete_trigger_problem(missing)));
-    }
-    let (request, problems) = annotations::parse(annotations, target.is_workload());
-    findings.problems(problems);
-    if target.name.is_empty() {
+) -> Evaluated {
+    let (items, added) = match trigger.generation() {
+        Some(Generation::Stash) => (stash(context, annotations, trigger, spec, findings), StringMap::new()),
+        Some(Generation::KubeStash) => kubestash::generated(context, annotations, trigger, findings),
+        None => {
+            if *trigger == Trigger::Both {
+                findings.problem(Problem::object(generation::both_triggers_problem()));
+            }
+            return Evaluated::default();
+        }
+    };
+    let generated = GeneratedObjects::new(items);
+    storage::check(context, &generated.items, findings);
+    collisions::check(context, &generated, findings);
+    Evaluated { generated, added }
+}
+
+/// Generated objects are named after the target.
+fn check_name(context: &Context, findings: &mut Findings) {
+    if context.target.name.is_empty() {
         findings.problem(Problem::object(
             "metadata.name is empty: generated objects are named after the target, so set a name instead of generateName",
         ));
     }
+}
+
+/// Stash's side: the annotations, the built-in and custom variables, the blueprints resolved.
+fn stash(
+    context: &Context,
+    annotations: &StringMap,
+    trigger: &Trigger,
+    spec: Option<&Value>,
+    findings: &mut Findings,
+) -> Vec<Generated> {
+    let target = context.target;
+    if let Trigger::Incomplete { missing, .. } = trigger {
+        findings.problem(Problem::object(annotations::incomplete_trigger_problem(missing)));
+    }
+    let (request, problems) = annotations::parse(annotations, target.is_workload());
+    findings.problems(problems);
+    check_name(context, findings);
     match checks::annotation_schedule(&request) {
         Err(invalid) => findings.problem(invalid),
         Ok(Some((schedule, parsed))) => findings.problems(annotation_schedule_guardrail(context, schedule, &parsed)),
         Ok(None) => {}
     }
-    if target.is_workload() && *trigger == Trigger::Present {
+    if target.is_workload() && *trigger == Trigger::Present(Generation::Stash) {
         findings.problems(checks::workload_volumes(&target.kind, spec, &request));
     }
     let (custom, problems) = variables::custom(&request.custom_variables, &context.settings.custom_variables);
@@ -70,10 +109,7 @@ pub fn evaluate_target(
         )));
     }
     let allowed = access::allowed(context, &request.blueprints, findings);
-    let generated = GeneratedObjects::new(blueprints::resolve_all(context, &allowed, &request, &vars, findings));
-    storage::check_secrets(context, &generated.items, findings);
-    collisions::check(context, &generated, findings);
-    generated
+    blueprints::resolve_all(context, &allowed, &request, &vars, findings)
 }
 
 /// `guardrails.minimumFrequency` for the schedule annotation, which replaces the schedule of

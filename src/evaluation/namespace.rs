@@ -9,7 +9,12 @@ use crate::support::string_map::StringMap;
 /// The labels of the target's Namespace; a Namespace that does not exist has none. `Err` is
 /// why the lookup failed.
 pub fn labels(context: &Context) -> Result<StringMap, String> {
-    match context.lookups.namespace_labels(&context.target.namespace) {
+    labels_of(context, &context.target.namespace)
+}
+
+/// The labels of `namespace` (another than the target's: where a BackupConfiguration goes).
+pub fn labels_of(context: &Context, namespace: &str) -> Result<StringMap, String> {
+    match context.lookups.namespace_labels(namespace) {
         Ok(labels) => Ok(labels),
         Err(LookupError::NotFound) => Ok(StringMap::new()),
         Err(LookupError::Failed(why)) => Err(why),

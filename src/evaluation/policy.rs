@@ -14,7 +14,8 @@ use crate::report::{self, Headline, Problem};
 use crate::settings::Settings;
 use crate::support::civil_date::{Clock, Date, SystemClock};
 use crate::support::string_map::StringMap;
-use crate::target::annotations::{self, RESOLVED, Trigger};
+use crate::target::annotations::RESOLVED;
+use crate::target::generation::{self, Generation, Trigger};
 use crate::target::head;
 use crate::target::opt_out::{self, OptOut};
 use crate::target::{self, Family, Target};
@@ -103,7 +104,7 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
     }
     // The AppBinding of a KubeDB database: the database is the target the rules apply to.
     let of_kubedb = family == Family::AppBinding && metadata.owners.iter().any(|o| target::is_kubedb(&o.api_version));
-    let trigger = annotations::trigger(&metadata.annotations, family == Family::Workload);
+    let trigger = generation::trigger(&metadata.annotations, family == Family::Workload);
     let rules_apply = !of_kubedb && rules_name_kind(settings, head.kind);
     // Keys that look like Stash's, KubeStash's or ours but are none (issue 17): from the keys
     // alone, at no lookup; nothing is allocated when there is none.
@@ -248,7 +249,7 @@ impl Admitted {
                     annotations: defaults,
                 } => {
                     annotations.extend(defaults.iter());
-                    trigger = Trigger::Present;
+                    trigger = Trigger::Present(Generation::of_blueprint_reference(&blueprint));
                     added = defaults;
                     defaulted_by = Some((rule, blueprint));
                 }
@@ -264,7 +265,11 @@ impl Admitted {
                 GeneratedObjects::default()
             }
             Trigger::Absent => GeneratedObjects::default(),
-            _ => evaluation::evaluate_target(context, &annotations, &trigger, spec, &mut findings),
+            _ => {
+                let evaluated = evaluation::evaluate_target(context, &annotations, &trigger, spec, &mut findings);
+                added.extend(evaluated.added.iter());
+                evaluated.generated
+            }
         };
         if let Some((rule, blueprint)) = defaulted_by.filter(|_| findings.has_problems()) {
             findings.problem(Problem::object(format!(
@@ -272,7 +277,7 @@ impl Admitted {
                  fix what is listed, set the annotations yourself, or ask the cluster administrator"
             )));
         }
-        let emit = context.settings.emit_resolved_objects && trigger == Trigger::Present;
+        let emit = context.settings.emit_resolved_objects && matches!(trigger, Trigger::Present(_));
         if stored && emit && findings.is_clean() {
             let stale = drift::stale(annotations.get(RESOLVED), &generated.items);
             if !stale.is_empty() {

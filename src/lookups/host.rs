@@ -31,9 +31,9 @@ fn get_resource_request(query: &Query) -> Vec<u8> {
     out.extend_from_slice(br#","namespace":"#);
     write_string_or_null(&mut out, query.namespace);
     out.extend_from_slice(br#","disable_cache":false,"field_masks":"#);
-    match query.field_mask {
-        Some(mask) => write_strings(&mut out, &[mask]),
-        None => out.extend_from_slice(b"null"),
+    match query.field_masks {
+        [] => out.extend_from_slice(b"null"),
+        masks => write_strings(&mut out, masks),
     }
     out.push(b'}');
     out
@@ -74,7 +74,7 @@ mod tests {
             kind: "Secret",
             namespace: Some("demo"),
             name: "s",
-            field_mask: Some("metadata.name"),
+            field_masks: &["metadata.name"],
         };
         let sdk_json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
         let payload = |query: &Query| serde_json::from_slice::<Value>(&get_resource_request(query)).unwrap();
@@ -84,7 +84,7 @@ mod tests {
                 r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":"demo","disable_cache":false,"field_masks":["metadata.name"]}"#
             )
         );
-        (query.namespace, query.field_mask) = (None, None);
+        (query.namespace, query.field_masks) = (None, &[]);
         assert_eq!(
             payload(&query),
             sdk_json(

@@ -75,7 +75,7 @@ mod tests {
             kind,
             namespace,
             name,
-            field_mask: None,
+            field_masks: &[],
         };
         assert!(cluster.get(&query("BackupBlueprint", None, "b")).is_ok());
         assert_eq!(

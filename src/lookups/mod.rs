@@ -8,7 +8,7 @@ mod once;
 
 pub use host::{HostCluster, classify_host_error};
 pub use memory::MemoryCluster;
-pub use once::Lookups;
+pub use once::{Answer, Lookups};
 
 use serde_json::Value;
 
@@ -31,7 +31,8 @@ pub struct Query<'a> {
     pub namespace: Option<&'a str>,
     pub name: &'a str,
     /// The only field the policy needs, when it does not need the whole object.
-    pub field_mask: Option<&'static str>,
+    /// The fields wanted (`metadata.labels`); empty for the whole object.
+    pub field_masks: &'static [&'static str],
 }
 
 impl Query<'_> {

@@ -7,13 +7,17 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::{BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, Query};
+use crate::blueprint::kubestash::{
+    BACKUP_CONFIGURATION_KIND, BACKUP_STORAGE_KIND, CORE_API_VERSION as KUBESTASH_CORE_API_VERSION, REPOSITORY_KIND,
+    RETENTION_POLICY_KIND, STORAGE_API_VERSION as KUBESTASH_STORAGE_API_VERSION,
+};
 use crate::support::json_fields::at;
 use crate::support::string_map::StringMap;
 use crate::target::annotations::TARGET;
 
 type Key = (String, String, Option<String>, String);
 /// What the cluster answered, shared, not copied: an answer is read, never changed.
-type Answer = Result<Rc<Value>, LookupError>;
+pub type Answer = Result<Rc<Value>, LookupError>;
 
 pub struct Lookups<'a> {
     cluster: &'a dyn Cluster,
@@ -36,7 +40,7 @@ impl<'a> Lookups<'a> {
             kind: BLUEPRINT_KIND,
             namespace: None,
             name,
-            field_mask: None,
+            field_masks: &[],
         })
     }
 
@@ -47,7 +51,7 @@ impl<'a> Lookups<'a> {
             kind: "Secret",
             namespace: Some(namespace),
             name,
-            field_mask: Some("metadata.name"),
+            field_masks: &["metadata.name"],
         })
         .map(drop)
     }
@@ -59,7 +63,7 @@ impl<'a> Lookups<'a> {
             kind: "Namespace",
             namespace: None,
             name,
-            field_mask: Some("metadata.labels"),
+            field_masks: &["metadata.labels"],
         })?;
         // Labels that are not strings are ignored.
         let labels = at(&namespace, &["metadata", "labels"]).and_then(Value::as_object);
@@ -80,10 +84,65 @@ impl<'a> Lookups<'a> {
             kind,
             namespace: Some(namespace),
             name,
-            field_mask: Some("metadata.annotations"),
+            field_masks: &["metadata.annotations"],
         })?;
         let target = at(&object, &["metadata", "annotations", TARGET]);
         Ok(target.and_then(Value::as_str).map(str::to_string))
+    }
+
+    /// A KubeStash BackupBlueprint, namespaced.
+    pub fn kubestash_blueprint(&self, namespace: &str, name: &str) -> Answer {
+        self.get(Query {
+            api_version: KUBESTASH_CORE_API_VERSION,
+            kind: BLUEPRINT_KIND,
+            namespace: Some(namespace),
+            name,
+            field_masks: &[],
+        })
+    }
+
+    /// A KubeStash BackupStorage: its usage policy.
+    pub fn backup_storage(&self, namespace: &str, name: &str) -> Answer {
+        self.get(Query {
+            api_version: KUBESTASH_STORAGE_API_VERSION,
+            kind: BACKUP_STORAGE_KIND,
+            namespace: Some(namespace),
+            name,
+            field_masks: &["spec.usagePolicy"],
+        })
+    }
+
+    /// A KubeStash RetentionPolicy: its usage policy and what it keeps.
+    pub fn retention_policy(&self, namespace: &str, name: &str) -> Answer {
+        self.get(Query {
+            api_version: KUBESTASH_STORAGE_API_VERSION,
+            kind: RETENTION_POLICY_KIND,
+            namespace: Some(namespace),
+            name,
+            field_masks: &["spec.usagePolicy", "spec.successfulSnapshots"],
+        })
+    }
+
+    /// A KubeStash Repository: the target it backs up and its storage.
+    pub fn kubestash_repository(&self, namespace: &str, name: &str) -> Answer {
+        self.get(Query {
+            api_version: KUBESTASH_STORAGE_API_VERSION,
+            kind: REPOSITORY_KIND,
+            namespace: Some(namespace),
+            name,
+            field_masks: &["spec.appRef", "spec.storageRef"],
+        })
+    }
+
+    /// A KubeStash BackupConfiguration: whose it is (the policy's annotation, its target).
+    pub fn kubestash_backup_configuration(&self, namespace: &str, name: &str) -> Answer {
+        self.get(Query {
+            api_version: KUBESTASH_CORE_API_VERSION,
+            kind: BACKUP_CONFIGURATION_KIND,
+            namespace: Some(namespace),
+            name,
+            field_masks: &["metadata.annotations", "spec.target"],
+        })
     }
 
     fn get(&self, query: Query) -> Answer {

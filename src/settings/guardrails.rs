@@ -107,7 +107,32 @@ impl Guardrails {
             .collect()
     }
 
-    fn required_retention(&self) -> String {
+    /// What a KubeStash RetentionPolicy's `spec.successfulSnapshots` keeps below the minimum:
+    /// `(field, why)` per field (`keepLast` compares with `last`, …); none when no minimum is set.
+    pub fn snapshot_problems(&self, successful_snapshots: Option<&Value>) -> Vec<(String, String)> {
+        let snapshots = successful_snapshots.and_then(Value::as_object);
+        self.minimum_retention
+            .iter()
+            .filter_map(|(name, least)| {
+                let field = snapshot_field(name);
+                let kept = kept(snapshots, &field);
+                (kept < *least).then(|| {
+                    (
+                        format!("spec.successfulSnapshots.{field}"),
+                        format!("keeps {kept}; {RETENTION}.{name} requires at least {least}"),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `minimumRetention` is set: then every backend needs a RetentionPolicy to check.
+    pub fn requires_retention(&self) -> bool {
+        !self.minimum_retention.is_empty()
+    }
+
+    /// The minimum, for messages: `keepLast ≥ 5, keepDaily ≥ 7`.
+    pub fn required_retention(&self) -> String {
         let parts: Vec<String> = self
             .minimum_retention
             .iter()
@@ -115,6 +140,16 @@ impl Guardrails {
             .collect();
         parts.join(", ")
     }
+}
+
+/// KubeStash's name for a `keep*` field: `keepLast` → `last`.
+fn snapshot_field(keep: &str) -> String {
+    let rest = keep.strip_prefix("keep").unwrap_or(keep);
+    let mut chars = rest.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// How many the policy keeps of `name`; a missing or invalid field keeps none.
@@ -154,6 +189,26 @@ fn retention(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubestash_snapshots_compare_with_the_keep_fields() {
+        let guardrails = Guardrails::parse(
+            Some(&serde_json::json!({"minimumRetention": {"keepLast": 5, "keepDaily": 7}})),
+            "guardrails",
+        )
+        .unwrap();
+        let snapshots = serde_json::json!({"last": 10, "daily": 3});
+        assert_eq!(
+            guardrails.snapshot_problems(Some(&snapshots)),
+            [(
+                "spec.successfulSnapshots.daily".to_string(),
+                "keeps 3; guardrails.minimumRetention.keepDaily requires at least 7".to_string()
+            )]
+        );
+        assert_eq!(guardrails.snapshot_problems(None).len(), 2);
+        assert_eq!(snapshot_field("keepHourly"), "hourly");
+        assert!(Guardrails::default().snapshot_problems(None).is_empty());
+    }
     use crate::report::render;
     use serde_json::json;
 

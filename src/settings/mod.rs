@@ -6,6 +6,7 @@ pub mod access;
 pub mod defaults;
 pub mod fields;
 pub mod guardrails;
+pub mod kubestash;
 pub mod requirement;
 pub mod selection;
 
@@ -15,6 +16,7 @@ use crate::report::{Problem, bounded, settings_problems, shorten};
 use crate::settings::access::AccessRules;
 use crate::settings::defaults::DefaultBlueprints;
 use crate::settings::guardrails::Guardrails;
+use crate::settings::kubestash::KubeStashSettings;
 use crate::settings::requirement::RequireBackup;
 use crate::support::json_fields::{
     alternatives, boolean, child, expect_list, expect_map, expect_str, field, item, kind, unknown_field, unknown_fields,
@@ -37,6 +39,7 @@ pub struct Settings {
     pub require_backup: Option<RequireBackup>,
     pub default_blueprints: DefaultBlueprints,
     pub guardrails: Guardrails,
+    pub kubestash: KubeStashSettings,
 }
 
 impl Default for Settings {
@@ -97,6 +100,7 @@ struct RawSettings {
     require_backup: Option<Value>,
     default_blueprints: Option<Value>,
     guardrails: Option<Value>,
+    kubestash: Option<Value>,
 }
 
 impl Default for RawSettings {
@@ -111,6 +115,7 @@ impl Default for RawSettings {
             require_backup: None,
             default_blueprints: None,
             guardrails: None,
+            kubestash: None,
         }
     }
 }
@@ -126,6 +131,7 @@ impl RawSettings {
         "requireBackup",
         "defaultBlueprints",
         "guardrails",
+        "kubestash",
     ];
 
     /// The top-level settings, each problem with its field path; a field with a problem keeps
@@ -151,6 +157,7 @@ impl RawSettings {
                 "requireBackup" => raw.require_backup = Some(value),
                 "defaultBlueprints" => raw.default_blueprints = Some(value),
                 "guardrails" => raw.guardrails = Some(value),
+                "kubestash" => raw.kubestash = Some(value),
                 _ => found(Err(unknown_field(Self::FIELDS))),
             }
         }
@@ -270,12 +277,14 @@ impl Settings {
             p,
         );
         let guardrails = keep(Guardrails::parse(raw.guardrails.as_ref(), "guardrails"), p);
+        let kubestash = keep(KubeStashSettings::parse(raw.kubestash.as_ref(), "kubestash"), p);
         match (
             custom_variables,
             blueprint_access,
             require_backup,
             default_blueprints,
             guardrails,
+            kubestash,
         ) {
             (
                 Some(custom_variables),
@@ -283,6 +292,7 @@ impl Settings {
                 Some(require_backup),
                 Some(default_blueprints),
                 Some(guardrails),
+                Some(kubestash),
             ) if problems.is_empty() => Ok(Settings {
                 emit_resolved_objects: raw.emit_resolved_objects,
                 storage_secret_check: raw.storage_secret_check,
@@ -293,6 +303,7 @@ impl Settings {
                 require_backup,
                 default_blueprints,
                 guardrails,
+                kubestash,
             }),
             _ => Err(problems),
         }
@@ -425,7 +436,7 @@ mod tests {
             ),
             (
                 r#"{"emitResolvedObject":true}"#,
-                "emitResolvedObject: unknown field; expected emitResolvedObjects, storageSecretCheck, collisionCheck, onLookupError, customVariables, blueprintAccess, requireBackup, defaultBlueprints or guardrails",
+                "emitResolvedObject: unknown field; expected emitResolvedObjects, storageSecretCheck, collisionCheck, onLookupError, customVariables, blueprintAccess, requireBackup, defaultBlueprints, guardrails or kubestash",
             ),
             (
                 r#"{"customVariables":{"allowed":["TARGET_NAME"]}}"#,

@@ -2,6 +2,7 @@
 
 use crate::report::{AnnotationProblems, Problem, shorten};
 use crate::support::string_map::StringMap;
+use crate::target::generation::{Generation, Trigger};
 use crate::target::naming::{is_dns1123_label, is_dns1123_subdomain};
 
 pub const BACKUP_BLUEPRINT: &str = "stash.appscode.com/backup-blueprint";
@@ -23,12 +24,13 @@ pub const SKIP: &str = "autobackup.kubewarden.io/skip";
 pub const SKIP_REASON: &str = "autobackup.kubewarden.io/skip-reason";
 pub const SKIP_UNTIL: &str = "autobackup.kubewarden.io/skip-until";
 
-/// KubeStash's auto-backup annotations: not implemented by this policy yet, known so that they
-/// are not taken for typos (src/evaluation/near_miss.rs).
+/// KubeStash's auto-backup annotations (`target/kubestash.rs` reads them).
 pub const KUBESTASH_BLUEPRINT_NAME: &str = "blueprint.kubestash.com/name";
 pub const KUBESTASH_BLUEPRINT_NAMESPACE: &str = "blueprint.kubestash.com/namespace";
 pub const KUBESTASH_SESSION_NAMES: &str = "blueprint.kubestash.com/session-names";
 pub const KUBESTASH_VARIABLES_PREFIX: &str = "variables.kubestash.com/";
+/// The session key before KubeStash v2024.4.27 (kubestash/apimachinery#107): a mistake now.
+pub const KUBESTASH_OLD_SESSIONS: &str = "blueprint.kubestash.com/sessions";
 
 /// More blueprints than this on one target is an error: it bounds the lookups per request.
 pub const MAX_BLUEPRINTS: usize = 16;
@@ -59,22 +61,11 @@ pub struct BackupAnnotations {
     pub custom_variables: StringMap,
 }
 
-/// Whether the annotations make the object an auto-backup target (Stash's trigger rule).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trigger {
-    /// Not an auto-backup target.
-    Absent,
-    /// A workload with some but not all of the three trigger annotations: a mistake.
-    Incomplete {
-        missing: Vec<&'static str>,
-    },
-    Present,
-}
-
+/// Stash's trigger rule alone; [`generation::trigger`](super::generation::trigger) is both generations'.
 pub fn trigger(annotations: &StringMap, is_workload: bool) -> Trigger {
     if !is_workload {
         return match annotations.contains_key(BACKUP_BLUEPRINT) {
-            true => Trigger::Present,
+            true => Trigger::Present(Generation::Stash),
             false => Trigger::Absent,
         };
     }
@@ -83,9 +74,12 @@ pub fn trigger(annotations: &StringMap, is_workload: bool) -> Trigger {
         .filter(|key| !annotations.contains_key(key))
         .collect();
     match missing.len() {
-        0 => Trigger::Present,
+        0 => Trigger::Present(Generation::Stash),
         n if n == WORKLOAD_TRIGGER.len() => Trigger::Absent,
-        _ => Trigger::Incomplete { missing },
+        _ => Trigger::Incomplete {
+            generation: Generation::Stash,
+            missing,
+        },
     }
 }
 
@@ -312,16 +306,17 @@ mod tests {
     #[test]
     fn trigger_rule_follows_stash() {
         let all = [(BACKUP_BLUEPRINT, "b"), (TARGET_PATHS, "/d"), (VOLUME_MOUNTS, "v:/d")];
-        assert_eq!(trigger(&map(&all), true), Trigger::Present);
+        assert_eq!(trigger(&map(&all), true), Trigger::Present(Generation::Stash));
         assert_eq!(trigger(&map(&[]), true), Trigger::Absent);
         assert_eq!(trigger(&map(&[(SCHEDULE, "@daily")]), true), Trigger::Absent);
         assert_eq!(
             trigger(&map(&all[..1]), true),
             Trigger::Incomplete {
+                generation: Generation::Stash,
                 missing: vec![TARGET_PATHS, VOLUME_MOUNTS]
             }
         );
-        assert_eq!(trigger(&map(&all[..1]), false), Trigger::Present);
+        assert_eq!(trigger(&map(&all[..1]), false), Trigger::Present(Generation::Stash));
         assert_eq!(trigger(&map(&all[1..]), false), Trigger::Absent);
     }
 

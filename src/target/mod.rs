@@ -5,8 +5,10 @@
 
 pub mod annotations;
 pub mod checks;
+pub mod generation;
 pub mod head;
 pub mod inference;
+pub mod kubestash;
 pub mod naming;
 pub mod opt_out;
 
@@ -18,7 +20,7 @@ const KUBEDB_GROUP: &str = "kubedb.com";
 const KUBEDB_VERSIONS: [&str; 2] = ["v1alpha2", "v1"];
 
 /// The KubeDB database kinds of metadata.yml's rules (KubeDB's own kind names).
-const KUBEDB_KINDS: [&str; 11] = [
+const KUBEDB_KINDS: [&str; 15] = [
     "Postgres",
     "MySQL",
     "MariaDB",
@@ -30,6 +32,10 @@ const KUBEDB_KINDS: [&str; 11] = [
     "ProxySQL",
     "Memcached",
     "Etcd",
+    "Druid",
+    "MSSQLServer",
+    "Singlestore",
+    "ZooKeeper",
 ];
 
 /// Every kind the policy handles, as settings name them (`requireBackup.kinds`, …).
@@ -40,6 +46,9 @@ pub fn known_kinds() -> impl Iterator<Item = &'static str> {
         .chain(["PersistentVolumeClaim", APPBINDING_KIND])
         .chain(KUBEDB_KINDS)
 }
+
+/// The workloads KubeStash's auto-backup watches (apps/v1).
+const KUBESTASH_WORKLOADS: [&str; 3] = ["Deployment", "StatefulSet", "DaemonSet"];
 
 /// How Stash treats a target kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +132,9 @@ pub fn is_kubedb(api_version: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub family: Family,
-    /// The kind of the admitted object, for messages ("Postgres demo/pg").
+    /// The apiVersion and kind of the admitted object: KubeStash's target, and messages
+    /// ("Postgres demo/pg").
+    pub admitted_api_version: String,
     pub admitted_kind: String,
     /// apiVersion and kind of the backup target (the AppBinding for a KubeDB database).
     pub api_version: String,
@@ -151,6 +162,7 @@ impl Target {
         spec: Option<&Value>,
     ) -> Target {
         let version = spec.and_then(|s| s.get("version")).and_then(scalar_text);
+        let admitted_api_version = api_version.to_string();
         let (api_version, target_kind, app_type, app_version) = match family {
             Family::KubeDb => (
                 APPBINDING_API_VERSION.to_string(),
@@ -167,6 +179,7 @@ impl Target {
         };
         Target {
             family,
+            admitted_api_version,
             admitted_kind: kind.to_string(),
             api_version,
             kind: target_kind,
@@ -221,6 +234,43 @@ impl Target {
     /// generated object.
     pub fn reference(&self) -> String {
         format!("{}/{}/{}/{}", self.api_version, self.kind, self.namespace, self.name)
+    }
+
+    /// The group of the admitted object (`""` for the core group).
+    pub fn admitted_group(&self) -> &str {
+        self.admitted_api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    /// `<apiVersion>/<Kind>/<namespace>/<name>` of the admitted object: KubeStash backs up a
+    /// KubeDB database as itself.
+    pub fn kubestash_reference(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.admitted_api_version, self.admitted_kind, self.namespace, self.name
+        )
+    }
+
+    /// The kind KubeStash names the BackupConfiguration after: the lower-case kind, `appbinding`
+    /// for a KubeDB database (KubeStash acts on the AppBinding KubeDB makes for it).
+    pub fn kubestash_kind(&self) -> String {
+        match self.family {
+            Family::KubeDb => APPBINDING_KIND.to_ascii_lowercase(),
+            _ => self.admitted_kind.to_ascii_lowercase(),
+        }
+    }
+
+    /// Whether KubeStash's auto-backup watches objects of this kind: apps/v1 Deployments,
+    /// StatefulSets and DaemonSets, PersistentVolumeClaims and KubeDB databases.
+    pub fn kubestash_watches(&self) -> bool {
+        match self.family {
+            Family::Workload => {
+                self.admitted_api_version == "apps/v1" && KUBESTASH_WORKLOADS.contains(&self.admitted_kind.as_str())
+            }
+            Family::PersistentVolumeClaim | Family::KubeDb => true,
+            Family::AppBinding => false,
+        }
     }
 
     /// `Kind namespace/name` of the admitted object, for messages.

@@ -1,0 +1,418 @@
+//! What KubeStash's BackupConfiguration webhook (and the CRD schema) would refuse in a resolved
+//! `backupConfigurationTemplate`, said with its meaning and a fix, and what the lookups need:
+//! the backends' storage and retention objects and the repositories.
+
+use serde_json::{Map, Value};
+
+use super::{Backend, ObjectName, RepositoryUse, StorageUse};
+use crate::report::{Problem, shorten};
+use crate::schedule::CronSchedule;
+use crate::target::naming::{is_dns1123_label, is_dns1123_subdomain};
+
+/// The template's path in the blueprint.
+pub const TEMPLATE: &str = "spec.backupConfigurationTemplate";
+/// More backends than this is refused before any BackupStorage or RetentionPolicy lookup.
+pub const MAX_BACKENDS: usize = 8;
+/// More distinct repository names than this is refused before any Repository lookup.
+pub const MAX_REPOSITORIES: usize = 32;
+
+/// A chosen session: its index in the blueprint and its resolved value.
+pub struct Session<'a> {
+    pub index: usize,
+    pub value: &'a Value,
+}
+
+/// A schedule of a resolved session, parsed.
+pub struct SessionSchedule {
+    pub path: String,
+    pub text: String,
+    pub parsed: CronSchedule,
+}
+
+/// What the checks found: problems, warnings, and (when there is no problem) the storage the
+/// BackupConfiguration uses and its schedules.
+#[derive(Default)]
+pub struct Checked {
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+    pub backends: Vec<Backend>,
+    pub repositories: Vec<RepositoryUse>,
+    pub schedules: Vec<SessionSchedule>,
+}
+
+struct Check<'a> {
+    blueprint: &'a str,
+    found: Checked,
+}
+
+impl Check<'_> {
+    fn problem(&mut self, path: String, text: String) {
+        self.found
+            .problems
+            .push(Problem::blueprint_field(self.blueprint, path, text));
+    }
+}
+
+/// Checks the resolved template; `namespace` is the BackupConfiguration's.
+pub fn check(blueprint: &str, backends: &[Value], sessions: &[Session], namespace: &str) -> Checked {
+    let mut check = Check {
+        blueprint,
+        found: Checked::default(),
+    };
+    check_backends(&mut check, backends, namespace);
+    if sessions.is_empty() {
+        check.problem(
+            format!("{TEMPLATE}.sessions"),
+            "no session is left to back up (KubeStash refuses it: sessions can not be empty); add a session, \
+             or choose one of the blueprint's with blueprint.kubestash.com/session-names"
+                .to_string(),
+        );
+    }
+    let mut session_names: Vec<&str> = Vec::new();
+    for session in sessions {
+        check_session(&mut check, session, &mut session_names, backends);
+    }
+    check_directories(&mut check);
+    let distinct = distinct_repository_names(&check.found.repositories);
+    if distinct > MAX_REPOSITORIES {
+        check.problem(
+            format!("{TEMPLATE}.sessions"),
+            format!("names {distinct} repositories; at most {MAX_REPOSITORIES} are allowed for one target"),
+        );
+    }
+    check.found
+}
+
+fn check_backends(check: &mut Check, backends: &[Value], namespace: &str) {
+    if backends.len() > MAX_BACKENDS {
+        check.problem(
+            format!("{TEMPLATE}.backends"),
+            format!(
+                "has {} backends; at most {MAX_BACKENDS} are allowed for one target",
+                backends.len()
+            ),
+        );
+        return;
+    }
+    if backends.is_empty() {
+        check.found.warnings.push(Problem::blueprint_field(
+            check.blueprint,
+            format!("{TEMPLATE}.backends"),
+            format!(
+                "is empty: KubeStash uses the default BackupStorage and RetentionPolicy for namespace '{}', which \
+                 this policy does not check; name the backends to have them checked",
+                shorten(namespace)
+            ),
+        ));
+        return;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for (i, backend) in backends.iter().enumerate() {
+        let path = format!("{TEMPLATE}.backends[{i}]");
+        let name = text(backend, "name");
+        if names.contains(&name) {
+            check.problem(
+                format!("{path}.name"),
+                format!(
+                    "'{}' is the name of an earlier backend (KubeStash refuses duplicate backend names); give each backend its own name",
+                    shorten(name)
+                ),
+            );
+        }
+        names.push(name);
+        let storage = object_name(
+            check,
+            backend.get("storageRef"),
+            &format!("{path}.storageRef"),
+            namespace,
+        );
+        if backend.get("storageRef").is_none_or(Value::is_null) {
+            check.problem(
+                format!("{path}.storageRef"),
+                format!(
+                    "is missing (KubeStash refuses a backend without a storage reference); name the BackupStorage of backend '{}'",
+                    shorten(name)
+                ),
+            );
+        }
+        let retention = object_name(
+            check,
+            backend.get("retentionPolicy"),
+            &format!("{path}.retentionPolicy"),
+            namespace,
+        );
+        check.found.backends.push(Backend {
+            name: name.to_string(),
+            path,
+            storage,
+            retention,
+        });
+    }
+}
+
+/// The `{name, namespace}` reference at `path` (namespace defaulting to `namespace`), checked.
+fn object_name(check: &mut Check, value: Option<&Value>, path: &str, namespace: &str) -> Option<ObjectName> {
+    let value = value.filter(|v| !v.is_null())?;
+    let name = text(value, "name");
+    let own_namespace = text(value, "namespace");
+    if !is_dns1123_subdomain(name) {
+        check.problem(format!("{path}.name"), invalid_name(name, "an object name"));
+        return None;
+    }
+    if !own_namespace.is_empty() && !is_dns1123_label(own_namespace) {
+        check.problem(
+            format!("{path}.namespace"),
+            invalid_name(own_namespace, "a namespace name"),
+        );
+        return None;
+    }
+    Some(ObjectName {
+        namespace: match own_namespace.is_empty() {
+            true => namespace.to_string(),
+            false => own_namespace.to_string(),
+        },
+        name: name.to_string(),
+    })
+}
+
+fn invalid_name(value: &str, what: &str) -> String {
+    format!(
+        "'{}' is not {what} (lower-case letters, digits and '-', starting and ending with a letter or digit); fix the \
+         blueprint or the variable that gives it",
+        shorten(value)
+    )
+}
+
+fn check_session<'a>(check: &mut Check, session: &Session<'a>, names: &mut Vec<&'a str>, backends: &[Value]) {
+    let path = format!("{TEMPLATE}.sessions[{}]", session.index);
+    let value = session.value;
+    let name = text(value, "name");
+    if name.is_empty() {
+        check.problem(
+            format!("{path}.name"),
+            "is empty (KubeStash refuses a session without a name); name the session".to_string(),
+        );
+    } else if names.contains(&name) {
+        check.problem(
+            format!("{path}.name"),
+            format!(
+                "'{}' is the name of an earlier session (KubeStash refuses duplicate session names); give each session its own name",
+                shorten(name)
+            ),
+        );
+    } else if !is_dns1123_subdomain(name) {
+        check.problem(format!("{path}.name"), invalid_name(name, "a session name"));
+    }
+    names.push(name);
+    check_scheduler(check, value, &path);
+    check_addon(check, value, &path);
+    check_repositories(check, value, &path, name, backends);
+}
+
+fn check_scheduler(check: &mut Check, session: &Value, path: &str) {
+    let Some(scheduler) = session.get("scheduler").filter(|s| s.is_object()) else {
+        check.problem(
+            format!("{path}.scheduler"),
+            "is missing (KubeStash refuses a session without a scheduler); add scheduler.schedule and scheduler.jobTemplate"
+                .to_string(),
+        );
+        return;
+    };
+    let schedule = text(scheduler, "schedule");
+    let schedule_path = format!("{path}.scheduler.schedule");
+    if schedule.is_empty() {
+        check.problem(
+            schedule_path,
+            "is empty (the BackupConfiguration's CRD requires it); set a cron schedule such as '0 2 * * *'".to_string(),
+        );
+        return;
+    }
+    match CronSchedule::parse(schedule) {
+        Ok(parsed) => check.found.schedules.push(SessionSchedule {
+            path: schedule_path,
+            text: schedule.to_string(),
+            parsed,
+        }),
+        Err(why) => check.problem(
+            schedule_path,
+            format!(
+                "'{}' is not a valid cron schedule: {why}; KubeStash does not check it, and the session's CronJob would \
+                 fail later",
+                shorten(schedule)
+            ),
+        ),
+    }
+}
+
+fn check_addon(check: &mut Check, session: &Value, path: &str) {
+    let Some(addon) = session.get("addon").filter(|a| a.is_object()) else {
+        check.problem(
+            format!("{path}.addon"),
+            "is missing (KubeStash refuses a session without addon info); add addon.name and addon.tasks".to_string(),
+        );
+        return;
+    };
+    if text(addon, "name").is_empty() {
+        check.problem(
+            format!("{path}.addon.name"),
+            "is empty (KubeStash refuses it); name the Addon, e.g. workload-addon or postgres-addon".to_string(),
+        );
+    }
+    let tasks = list(addon, "tasks");
+    if tasks.is_empty() {
+        check.problem(
+            format!("{path}.addon.tasks"),
+            "is empty (KubeStash refuses a session without tasks); add the addon's backup task, e.g. logical-backup"
+                .to_string(),
+        );
+    }
+    for (i, task) in tasks.iter().enumerate() {
+        if text(task, "name").is_empty() {
+            check.problem(
+                format!("{path}.addon.tasks[{i}].name"),
+                "is empty (KubeStash refuses a task without a name); name the addon task".to_string(),
+            );
+        }
+    }
+}
+
+fn check_repositories(check: &mut Check, session: &Value, path: &str, session_name: &str, backends: &[Value]) {
+    let repositories = list(session, "repositories");
+    if repositories.is_empty() {
+        check.problem(
+            format!("{path}.repositories"),
+            "is empty (KubeStash refuses a session without repositories); add a repository with name, backend and directory"
+                .to_string(),
+        );
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for (i, repository) in repositories.iter().enumerate() {
+        let path = format!("{path}.repositories[{i}]");
+        let name = text(repository, "name");
+        let backend = text(repository, "backend");
+        let directory = text(repository, "directory");
+        if names.contains(&name) {
+            check.problem(
+                format!("{path}.name"),
+                format!(
+                    "'{}' is the name of an earlier repository of this session (KubeStash refuses it); give each repository its own name",
+                    shorten(name)
+                ),
+            );
+        } else if !is_dns1123_subdomain(name) {
+            check.problem(format!("{path}.name"), invalid_name(name, "a Repository name"));
+        }
+        names.push(name);
+        let known = match backends.is_empty() {
+            // The default backend KubeStash adds has no name.
+            true => backend.is_empty(),
+            false => backends.iter().any(|b| text(b, "name") == backend),
+        };
+        if !known {
+            let listed: Vec<String> = backends
+                .iter()
+                .map(|b| format!("'{}'", shorten(text(b, "name"))))
+                .collect();
+            check.problem(
+                format!("{path}.backend"),
+                format!(
+                    "'{}' is not one of the backends ({}); KubeStash refuses it: name one of them",
+                    shorten(backend),
+                    listed.join(", ")
+                ),
+            );
+        }
+        if directory.is_empty() {
+            check.problem(
+                format!("{path}.directory"),
+                "is empty (KubeStash refuses a repository without a directory); set the directory in the backend to \
+                 back up into, e.g. /<namespace>/<target>"
+                    .to_string(),
+            );
+        }
+        check.found.repositories.push(RepositoryUse {
+            name: name.to_string(),
+            backend: backend.to_string(),
+            directory: directory.to_string(),
+            path,
+            session: session_name.to_string(),
+        });
+    }
+}
+
+/// Two repositories of one BackupConfiguration with one directory: only the same repository
+/// (name and backend) may repeat across sessions.
+fn check_directories(check: &mut Check) {
+    let repositories = &check.found.repositories;
+    let mut clashes = Vec::new();
+    for (i, later) in repositories.iter().enumerate() {
+        if later.directory.is_empty() {
+            continue;
+        }
+        let earlier = repositories[..i].iter().find(|earlier| {
+            earlier.directory == later.directory && !(earlier.name == later.name && earlier.backend == later.backend)
+        });
+        if let Some(earlier) = earlier {
+            clashes.push((
+                format!("{}.directory", later.path),
+                format!(
+                    "'{}' is already the directory of repository '{}' (KubeStash refuses it: two repositories would \
+                     write into one directory); give repository '{}' its own directory",
+                    shorten(&later.directory),
+                    shorten(&earlier.name),
+                    shorten(&later.name)
+                ),
+            ));
+        }
+    }
+    for (path, text) in clashes {
+        check.problem(path, text);
+    }
+}
+
+fn distinct_repository_names(repositories: &[RepositoryUse]) -> usize {
+    let mut names: Vec<&str> = repositories.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
+}
+
+/// The string field `field` of `value`; empty when absent or not a string.
+fn text<'a>(value: &'a Value, field: &str) -> &'a str {
+    value.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn list<'a>(value: &'a Value, field: &str) -> &'a [Value] {
+    value
+        .get(field)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The storage of a checked template.
+pub fn storage_use(namespace: &str, checked: &Checked) -> StorageUse {
+    StorageUse {
+        namespace: namespace.to_string(),
+        backends: checked.backends.clone(),
+        repositories: checked.repositories.clone(),
+    }
+}
+
+/// The template's fields that are not the BackupConfiguration's: where it goes, and what
+/// happens on the blueprint's deletion.
+pub const CONSUMED_FIELDS: [&str; 2] = ["namespace", "deletionPolicy"];
+
+/// The template map without its sessions, and its sessions (each may be absent).
+pub fn split(template: &Map<String, Value>) -> (Map<String, Value>, &[Value]) {
+    let rest: Map<String, Value> = template
+        .iter()
+        .filter(|(key, _)| key.as_str() != "sessions")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (rest, list_of(template.get("sessions")))
+}
+
+fn list_of(value: Option<&Value>) -> &[Value] {
+    value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+}
