@@ -156,7 +156,7 @@ fn generate(
         .collect();
     let checked = template::check(&shown, backends, &views, &namespace);
     let name = objects::name(target, &namespace).map_err(|why| vec![Problem::blueprint(&shown, why)]);
-    let mut problems = checked.problems.clone();
+    let mut problems = checked.problems;
     let name = match name {
         Ok(name) => Some(name),
         Err(found) => {
@@ -167,7 +167,7 @@ fn generate(
     let (true, Some(name)) = (problems.is_empty(), name) else {
         return Err(problems);
     };
-    let storage = template::storage_use(&namespace, &checked);
+    let storage = template::storage_use(&namespace, checked.backends, checked.repositories);
     let sessions: Vec<Value> = sessions.into_iter().map(|(_, value)| value).collect();
     let value = objects::backup_configuration(target, reference, &name, &namespace, rest, sessions);
     Ok(Resolution {

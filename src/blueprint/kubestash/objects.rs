@@ -49,10 +49,10 @@ pub fn backup_configuration(
     template: Map<String, Value>,
     sessions: Vec<Value>,
 ) -> Value {
-    let mut spec: Map<String, Value> = template
-        .into_iter()
-        .filter(|(field, _)| !CONSUMED_FIELDS.contains(&field.as_str()))
-        .collect();
+    let mut spec = template;
+    for field in CONSUMED_FIELDS {
+        spec.remove(field);
+    }
     spec.insert("sessions".into(), Value::Array(sessions));
     spec.insert("target".into(), target_reference(target));
     let labels = object(vec![

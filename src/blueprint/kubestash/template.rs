@@ -370,10 +370,18 @@ fn check_directories(check: &mut Check) {
     }
 }
 
+/// The number of distinct repository names, counted up to one past the maximum (enough to
+/// refuse, and bounded however many repositories a template has).
 fn distinct_repository_names(repositories: &[RepositoryUse]) -> usize {
-    let mut names: Vec<&str> = repositories.iter().map(|r| r.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
+    let mut names: Vec<&str> = Vec::new();
+    for repository in repositories {
+        if names.len() > MAX_REPOSITORIES {
+            break;
+        }
+        if !names.contains(&repository.name.as_str()) {
+            names.push(&repository.name);
+        }
+    }
     names.len()
 }
 
@@ -391,11 +399,11 @@ fn list<'a>(value: &'a Value, field: &str) -> &'a [Value] {
 }
 
 /// The storage of a checked template.
-pub fn storage_use(namespace: &str, checked: &Checked) -> StorageUse {
+pub fn storage_use(namespace: &str, backends: Vec<Backend>, repositories: Vec<RepositoryUse>) -> StorageUse {
     StorageUse {
         namespace: namespace.to_string(),
-        backends: checked.backends.clone(),
-        repositories: checked.repositories.clone(),
+        backends,
+        repositories,
     }
 }
 
@@ -405,11 +413,8 @@ pub const CONSUMED_FIELDS: [&str; 2] = ["namespace", "deletionPolicy"];
 
 /// The template map without its sessions, and its sessions (each may be absent).
 pub fn split(template: &Map<String, Value>) -> (Map<String, Value>, &[Value]) {
-    let rest: Map<String, Value> = template
-        .iter()
-        .filter(|(key, _)| key.as_str() != "sessions")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut rest = template.clone();
+    rest.remove("sessions");
     (rest, list_of(template.get("sessions")))
 }
 
