@@ -86,7 +86,7 @@ mod tests {
                     "requireBackup.kinds[0]: 'statefulset' is not a kind this policy handles; use one of Deployment, \
                      StatefulSet, DaemonSet, ReplicaSet, ReplicationController, DeploymentConfig, PersistentVolumeClaim, \
                      AppBinding, Postgres, MySQL, MariaDB, MongoDB, Redis, Elasticsearch, PerconaXtraDB, PgBouncer, \
-                     ProxySQL, Memcached, Etcd (kinds are case-sensitive)",
+                     ProxySQL, Memcached, Etcd, Druid, MSSQLServer, Singlestore, ZooKeeper (kinds are case-sensitive)",
                     "requireBackup.allowOptOut: expected true or false, got a string",
                 ],
             ),
