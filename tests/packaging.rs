@@ -21,6 +21,11 @@ fn context_aware_resources() -> Value {
         {"apiVersion": "v1", "kind": "Namespace"},
         {"apiVersion": "stash.appscode.com/v1alpha1", "kind": "Repository"},
         {"apiVersion": "stash.appscode.com/v1beta1", "kind": "BackupConfiguration"},
+        {"apiVersion": "core.kubestash.com/v1alpha1", "kind": "BackupBlueprint"},
+        {"apiVersion": "core.kubestash.com/v1alpha1", "kind": "BackupConfiguration"},
+        {"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "BackupStorage"},
+        {"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "RetentionPolicy"},
+        {"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "Repository"},
     ])
 }
 
@@ -193,6 +198,9 @@ fn questions_cover_exactly_the_implemented_settings() {
         "guardrails",
         "guardrails.minimumFrequency",
         "guardrails.minimumRetention",
+        "kubestash",
+        "kubestash.pinnedVariables",
+        "kubestash.valuePattern",
     ]
     .map(String::from)
     .into();
@@ -222,6 +230,11 @@ fn rbac_grants_get_on_exactly_the_context_aware_resources() {
         "stash.appscode.com/backupblueprints",
         "stash.appscode.com/repositories",
         "stash.appscode.com/backupconfigurations",
+        "core.kubestash.com/backupblueprints",
+        "core.kubestash.com/backupconfigurations",
+        "storage.kubestash.com/backupstorages",
+        "storage.kubestash.com/retentionpolicies",
+        "storage.kubestash.com/repositories",
         "/secrets",
         "/namespaces",
     ]
