@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::{Context, Findings, namespace};
 use crate::support::string_map::StringMap;
-use crate::target::annotations::{BACKUP_BLUEPRINT, TARGET_PATHS, VOLUME_MOUNTS};
+use crate::target::annotations::{
+    BACKUP_BLUEPRINT, KUBESTASH_BLUEPRINT_NAME, KUBESTASH_BLUEPRINT_NAMESPACE, TARGET_PATHS, VOLUME_MOUNTS,
+};
 use crate::target::inference::{infer_storage, why_none};
 
 pub enum Defaulting {
@@ -38,6 +40,24 @@ pub fn choose(context: &Context, spec: Option<&Value>, findings: &mut Findings) 
         }
         let blueprint = rule.blueprint.clone();
         let mut annotations = StringMap::new();
+        // KubeStash's blueprint: its name and namespace, nothing else (no paths or mounts).
+        if let Some((namespace, name)) = blueprint.split_once('/') {
+            if target.is_workload() && infer_storage(&target.kind, spec).is_empty() {
+                let why = why_none(&target.kind);
+                return Defaulting::NoStorage {
+                    rule: index,
+                    blueprint,
+                    why,
+                };
+            }
+            annotations.insert(KUBESTASH_BLUEPRINT_NAME, name);
+            annotations.insert(KUBESTASH_BLUEPRINT_NAMESPACE, namespace);
+            return Defaulting::Applied {
+                rule: index,
+                blueprint,
+                annotations,
+            };
+        }
         annotations.insert(BACKUP_BLUEPRINT.to_string(), blueprint.clone());
         if target.is_workload() {
             let inferred = infer_storage(&target.kind, spec);

@@ -105,6 +105,11 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
     // The AppBinding of a KubeDB database: the database is the target the rules apply to.
     let of_kubedb = family == Family::AppBinding && metadata.owners.iter().any(|o| target::is_kubedb(&o.api_version));
     let trigger = generation::trigger(&metadata.annotations, family == Family::Workload);
+    // KubeStash acts on that AppBinding, which carries the database's annotations: the database
+    // is evaluated, its AppBinding never reported.
+    if of_kubedb && trigger.generation() == Some(Generation::KubeStash) {
+        return Screened::Accept;
+    }
     let rules_apply = !of_kubedb && rules_name_kind(settings, head.kind);
     // Keys that look like Stash's, KubeStash's or ours but are none (issue 17): from the keys
     // alone, at no lookup; nothing is allocated when there is none.
@@ -277,7 +282,10 @@ impl Admitted {
                  fix what is listed, set the annotations yourself, or ask the cluster administrator"
             )));
         }
-        let emit = context.settings.emit_resolved_objects && matches!(trigger, Trigger::Present(_));
+        // A target that generates nothing (a kind KubeStash does not watch) records nothing.
+        let emit = context.settings.emit_resolved_objects
+            && matches!(trigger, Trigger::Present(_))
+            && !generated.items.is_empty();
         if stored && emit && findings.is_clean() {
             let stale = drift::stale(annotations.get(RESOLVED), &generated.items);
             if !stale.is_empty() {

@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use super::{Context, Findings, namespace};
 use crate::report::{Headline, Problem, list};
-use crate::target::annotations::{BACKUP_BLUEPRINT, SKIP, SKIP_REASON, SKIP_UNTIL, TARGET_PATHS, VOLUME_MOUNTS};
+use crate::target::annotations::{
+    BACKUP_BLUEPRINT, KUBESTASH_BLUEPRINT_NAME, KUBESTASH_BLUEPRINT_NAMESPACE, SKIP, SKIP_REASON, SKIP_UNTIL,
+    TARGET_PATHS, VOLUME_MOUNTS,
+};
 use crate::target::inference::{infer_storage, why_none};
 use crate::target::opt_out::OptOut;
 
@@ -75,8 +78,23 @@ fn how_to_comply(context: &Context, spec: Option<&Value>, not_defaulted: Option<
         "requireBackup applies to a {} in namespace '{}': add",
         target.admitted_kind, target.namespace
     );
+    let (stash, kubestash) = context.settings.generations_named();
+    let kubestash_line = format!(
+        "the annotations {KUBESTASH_BLUEPRINT_NAME}: <blueprint> and {KUBESTASH_BLUEPRINT_NAMESPACE}: <its namespace> \
+         (KubeStash)"
+    );
+    if kubestash && !stash {
+        return Problem::object(format!("{intro} {kubestash_line}"));
+    }
+    // Rules that name no blueprint show Stash's trigger only (SPEC §11.6 asks for both: not yet).
+    let either = match kubestash {
+        true => format!(" (Stash), or {kubestash_line}"),
+        false => String::new(),
+    };
     if !target.is_workload() {
-        return Problem::object(format!("{intro} the annotation {BACKUP_BLUEPRINT}: <blueprint>"));
+        return Problem::object(format!(
+            "{intro} the annotation {BACKUP_BLUEPRINT}: <blueprint>{either}"
+        ));
     }
     let no_storage = |why: String| {
         Problem::object(format!(
@@ -96,7 +114,7 @@ fn how_to_comply(context: &Context, spec: Option<&Value>, not_defaulted: Option<
     }
     Problem::object(format!(
         "{intro} the annotations {BACKUP_BLUEPRINT}: <blueprint>, {TARGET_PATHS}: {}, {VOLUME_MOUNTS}: {} \
-         (inferred from its persistent volumes)",
+         (inferred from its persistent volumes){either}",
         inferred.target_paths_value(),
         inferred.volume_mounts_value()
     ))

@@ -42,6 +42,13 @@ impl AccessRules {
         fields::rules(value, path, parse_rule).map(|rules| AccessRules { rules })
     }
 
+    /// The blueprint patterns of every rule, as written.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .flat_map(|rule| rule.blueprints.iter().map(Glob::text))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

@@ -7,7 +7,7 @@ use crate::report::{Problem, shorten};
 use crate::settings::fields;
 use crate::settings::selection::NamespaceMatch;
 use crate::support::json_fields::expected;
-use crate::target::naming::is_dns1123_subdomain;
+use crate::target::naming::{is_dns1123_label, is_dns1123_subdomain};
 
 const FIELDS: [&str; 4] = ["kinds", "blueprint", "namespaces", "namespaceSelector"];
 
@@ -38,17 +38,28 @@ impl DefaultBlueprints {
     }
 }
 
+/// A Stash blueprint's name, or a KubeStash blueprint's `<namespace>/<name>`.
+fn is_blueprint_reference(reference: &str) -> bool {
+    match reference.split_once('/') {
+        Some((namespace, name)) => is_dns1123_label(namespace) && is_dns1123_subdomain(name),
+        None => is_dns1123_subdomain(reference),
+    }
+}
+
 fn parse_rule(item: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<DefaultRule> {
     let before = problems.len();
     let what = "a rule with kinds and blueprint, and optionally namespaces and namespaceSelector";
     let rule = fields::object(item, path, &FIELDS, what, problems)?;
     let kinds = fields::kinds(rule.get("kinds"), &format!("{path}.kinds"), problems);
     let blueprint = match rule.get("blueprint") {
-        Some(Value::String(name)) if is_dns1123_subdomain(name) => name.to_string(),
+        Some(Value::String(name)) if is_blueprint_reference(name) => name.to_string(),
         Some(Value::String(name)) => {
             problems.push(Problem::setting(
                 format!("{path}.blueprint"),
-                format!("'{}' is not a valid BackupBlueprint name", shorten(name)),
+                format!(
+                    "'{}' is not a valid BackupBlueprint name (Stash's, or KubeStash's <namespace>/<name>)",
+                    shorten(name)
+                ),
             ));
             String::new()
         }
@@ -109,7 +120,7 @@ mod tests {
             render(&problems),
             [
                 "defaultBlueprints[0].blueprint: is required: the name of the BackupBlueprint to use",
-                "defaultBlueprints[1].blueprint: 'Gold' is not a valid BackupBlueprint name",
+                "defaultBlueprints[1].blueprint: 'Gold' is not a valid BackupBlueprint name (Stash's, or KubeStash's <namespace>/<name>)",
                 "defaultBlueprints[2].blueprint: expected the name of the BackupBlueprint to use, got a list",
             ]
         );

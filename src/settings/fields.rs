@@ -86,7 +86,7 @@ pub fn list<T>(
 
 /// `blueprints`: names or globs.
 pub fn blueprint_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<Glob> {
-    list(value, path, "blueprint names or globs", problems, Glob::parse)
+    list(value, path, "blueprint names or globs", problems, Glob::parse_blueprint)
 }
 
 /// `kinds`: kinds of objects the policy handles, as Kubernetes spells them.

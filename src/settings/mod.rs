@@ -89,6 +89,22 @@ impl Default for CustomVariables {
 /// like every map of the policy, so that policy.wasm carries no second copy of the B-tree code.
 pub type AllowedNames = crate::support::string_map::StringMap;
 
+impl Settings {
+    /// Which generations the rules name blueprints of: (Stash, KubeStash). A KubeStash
+    /// blueprint is written `<namespace>/<name>`.
+    pub fn generations_named(&self) -> (bool, bool) {
+        let defaults = self.default_blueprints.rules.iter().map(|rule| rule.blueprint.as_str());
+        let (mut stash, mut kubestash) = (false, false);
+        for name in defaults.chain(self.blueprint_access.patterns()) {
+            match name.contains('/') {
+                true => kubestash = true,
+                false => stash = true,
+            }
+        }
+        (stash, kubestash)
+    }
+}
+
 /// The settings JSON as written; rules are kept as JSON and parsed with their field paths.
 struct RawSettings {
     emit_resolved_objects: bool,

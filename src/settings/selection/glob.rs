@@ -40,6 +40,31 @@ impl Glob {
         })
     }
 
+    /// Parses a blueprint pattern: a Stash blueprint's name, or a KubeStash blueprint's
+    /// `<namespace>/<name>` (one `/`, with a pattern on each side; `*` also matches across it).
+    pub fn parse_blueprint(pattern: &str) -> Result<Glob, String> {
+        let Some((namespace, name)) = pattern.split_once('/') else {
+            return Glob::parse(pattern);
+        };
+        if namespace.is_empty() || name.is_empty() || name.contains('/') {
+            return Err(format!(
+                "'{}' is not <namespace>/<name>: a KubeStash blueprint is named by one namespace, one '/' and one name",
+                shorten(pattern)
+            ));
+        }
+        Glob::parse(namespace)?;
+        Glob::parse(name)?;
+        Ok(Glob {
+            text: pattern.to_string(),
+            tokens: tokenize(pattern),
+        })
+    }
+
+    /// The pattern as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// True when the pattern has no `*` or `?`: it matches only itself.
     pub fn is_literal(&self) -> bool {
         self.tokens.iter().all(|token| matches!(token, Token::Literal(_)))
@@ -188,6 +213,20 @@ mod tests {
         assert!(!glob("db-?").is_literal());
         assert_eq!(glob("team-**").to_string(), "team-**");
         assert!(glob("team-**").matches("team-x"));
+    }
+
+    #[test]
+    fn blueprint_patterns_name_kubestash_blueprints_with_their_namespace() {
+        let glob = Glob::parse_blueprint("team-*/gcs-?").unwrap();
+        assert!(glob.matches("team-a/gcs-1"));
+        assert!(!glob.matches("team-a/gcs-12"));
+        assert!(Glob::parse_blueprint("gcs-*").unwrap().matches("gcs-daily"));
+        assert_eq!(
+            Glob::parse_blueprint("a/b/c").unwrap_err(),
+            "'a/b/c' is not <namespace>/<name>: a KubeStash blueprint is named by one namespace, one '/' and one name"
+        );
+        assert!(Glob::parse_blueprint("/gcs").is_err());
+        assert!(Glob::parse_blueprint("Team/gcs").is_err());
     }
 
     #[test]
