@@ -24,7 +24,14 @@ fn opt_out(reason: &str, until: Option<&str>) -> Value {
     annotations
 }
 
+/// With rules that name no blueprint, either generation's trigger is shown; with rules that
+/// name Stash blueprints (`COMPLY_STASH`), Stash's.
 const COMPLY: &str = "- requireBackup applies to a StatefulSet in namespace 'prod-eu': add the annotations \
+     stash.appscode.com/backup-blueprint: <blueprint>, stash.appscode.com/target-paths: /var/lib/postgresql,/var/log/postgresql, \
+     stash.appscode.com/volume-mounts: data:/var/lib/postgresql:pgdata,logs:/var/log/postgresql (inferred from its persistent volumes) \
+     (Stash), or the annotations blueprint.kubestash.com/name: <blueprint> and blueprint.kubestash.com/namespace: <its namespace> \
+     (KubeStash)";
+const COMPLY_STASH: &str = "- requireBackup applies to a StatefulSet in namespace 'prod-eu': add the annotations \
      stash.appscode.com/backup-blueprint: <blueprint>, stash.appscode.com/target-paths: /var/lib/postgresql,/var/log/postgresql, \
      stash.appscode.com/volume-mounts: data:/var/lib/postgresql:pgdata,logs:/var/log/postgresql (inferred from its persistent volumes)";
 const OPT_OUT_HOW: &str = "- or opt out: autobackup.kubewarden.io/skip: \"true\" with autobackup.kubewarden.io/skip-reason: \
@@ -55,7 +62,7 @@ fn the_blueprints_the_namespace_may_use_are_listed() {
     assert_eq!(
         message_of(&outcome),
         rejection_lines(&[
-            COMPLY,
+            COMPLY_STASH,
             "- blueprints namespace 'prod-eu' may use (blueprintAccess): prod-*, shared"
         ])
     );
@@ -176,7 +183,8 @@ fn a_pvc_needs_only_the_blueprint() {
         message_of(&outcome),
         "PersistentVolumeClaim prod-eu/data: a backup is required:\n\
          - requireBackup applies to a PersistentVolumeClaim in namespace 'prod-eu': add the annotation \
-         stash.appscode.com/backup-blueprint: <blueprint>"
+         stash.appscode.com/backup-blueprint: <blueprint> (Stash), or the annotations blueprint.kubestash.com/name: \
+         <blueprint> and blueprint.kubestash.com/namespace: <its namespace> (KubeStash)"
     );
 }
 
@@ -206,7 +214,7 @@ fn a_namespace_no_rule_allows_is_told_so() {
     assert_eq!(
         message_of(&outcome),
         rejection_lines(&[
-            COMPLY,
+            COMPLY_STASH,
             "- no blueprint may be used in namespace 'prod-eu' (blueprintAccess); ask the cluster administrator"
         ])
     );

@@ -86,8 +86,8 @@ fn how_to_comply(context: &Context, spec: Option<&Value>, not_defaulted: Option<
     if kubestash && !stash {
         return Problem::object(format!("{intro} {kubestash_line}"));
     }
-    // Rules that name no blueprint show Stash's trigger only (SPEC §11.6 asks for both: not yet).
-    let either = match kubestash {
+    // Rules that name no blueprint at all: either generation's trigger.
+    let either = match kubestash || !stash {
         true => format!(" (Stash), or {kubestash_line}"),
         false => String::new(),
     };
