@@ -149,7 +149,8 @@ POLICY_RUN := $(E2E_DIR)/target/debug/policy-run
 # (the tenancy pair: one allowed, one forbidden under blueprintAccess).
 EXAMPLES := deployment-good deployment-broken postgres deployment-collision \
 	team-a-web:tenancy-settings team-c-web:tenancy-settings \
-	statefulset-defaulted:protection-settings statefulset-unprotected:protection-settings
+	statefulset-defaulted:protection-settings statefulset-unprotected:protection-settings \
+	kubestash-statefulset:kubestash-settings kubestash-other-tenant:kubestash-settings kubestash-postgres
 # policy-run keeps the compiled policy here (compiling it takes seconds).
 POLICY_RUN_CACHE := $(E2E_DIR)/target/policy-cache
 
