@@ -76,6 +76,12 @@ same_answer() {
 @test "audit: current stored object" { same_answer audit-current; }
 @test "audit: stale stored object" { same_answer audit-stale; }
 @test "audit: unprotected stored object" { same_answer audit-unprotected; }
+@test "kubestash: StatefulSet with pinned variables" { same_answer kubestash-statefulset; }
+@test "kubestash: KubeDB database on the default blueprint" { same_answer kubestash-kubedb; }
+@test "kubestash: second database, repository collision" { same_answer kubestash-repository-collision; }
+@test "kubestash: another tenant's directory" { same_answer kubestash-pinned-directory; }
+@test "kubestash: usage policy denies the namespace" { same_answer kubestash-usage-denied; }
+@test "kubestash: both generations' triggers" { same_answer kubestash-both-triggers; }
 
 @test "every scenario has a test here" {
   for dir in "$SCENARIOS"/*/; do

@@ -7,6 +7,9 @@ use crate::support::json_text::{write_string, write_string_or_null, write_string
 
 /// policy-server's text for a missing object starts with this.
 const NOT_FOUND_PREFIX: &str = "Cannot find ";
+/// What policy-server answers for a kind the API server does not serve (its CRD is not
+/// installed): a lookup error, not an object that does not exist.
+const UNKNOWN_KIND_PREFIX: &str = "Cannot find resource ";
 
 pub struct HostCluster;
 
@@ -44,6 +47,12 @@ fn get_resource_request(query: &Query) -> Vec<u8> {
 pub fn classify_host_error(text: &str) -> LookupError {
     let text = text.strip_prefix("Host error: ").unwrap_or(text);
     let text = text.strip_prefix("Callback evaluation failure: ").unwrap_or(text);
+    if let Some(kind) = text.strip_prefix(UNKNOWN_KIND_PREFIX) {
+        let kind = kind.split_whitespace().next().unwrap_or_default();
+        return LookupError::Failed(format!(
+            "the API server does not serve {kind}: the operator's CRDs are not installed"
+        ));
+    }
     match text.starts_with(NOT_FOUND_PREFIX) {
         true => LookupError::NotFound,
         false => LookupError::Failed(gist(text).to_string()),
@@ -106,6 +115,15 @@ mod tests {
                 "Host error: Callback evaluation failure: Cannot find v1/Secret named 's' inside of namespace 'Some(\"demo\")'"
             ),
             LookupError::NotFound
+        );
+        assert_eq!(
+            classify_host_error(
+                "Host error: Callback evaluation failure: Cannot find resource core.kubestash.com/v1alpha1/BackupBlueprint"
+            ),
+            LookupError::Failed(
+                "the API server does not serve core.kubestash.com/v1alpha1/BackupBlueprint: the operator's CRDs are not installed"
+                    .into()
+            )
         );
         assert_eq!(
             classify_host_error("Host error: Callback evaluation failure: ApiError: forbidden"),
