@@ -74,14 +74,16 @@ bench: policy.wasm floors
 
 # The floor policies of `make bench` (benches/floors): (1) decode and accept; (2) decode, two
 # lookups, one annotation; (3) decode, the four lookups of an annotated Deployment's CREATE
-# (two of them the collision check's, which find nothing), one annotation.
+# (two of them the collision check's, which find nothing), one annotation; (4) decode, the six
+# lookups of an annotated KubeStash StatefulSet's CREATE (two find nothing), one annotation.
 FLOORS_DIR := benches/floors
 FLOORS_WASM := $(FLOORS_DIR)/target/$(WASM_TARGET)/release/backup_blueprint_policy_floors.wasm
 FLOOR_ACCEPT := target/floors/floor-accept.wasm
 FLOOR_LOOKUPS := target/floors/floor-lookups.wasm
 FLOOR_COLLISIONS := target/floors/floor-collisions.wasm
+FLOOR_KUBESTASH := target/floors/floor-kubestash.wasm
 FLOORS_ENV := FLOOR_ACCEPT=$(abspath $(FLOOR_ACCEPT)) FLOOR_LOOKUPS=$(abspath $(FLOOR_LOOKUPS)) \
-	FLOOR_COLLISIONS=$(abspath $(FLOOR_COLLISIONS))
+	FLOOR_COLLISIONS=$(abspath $(FLOOR_COLLISIONS)) FLOOR_KUBESTASH=$(abspath $(FLOOR_KUBESTASH))
 .PHONY: floors
 floors:
 	@mkdir -p target/floors
@@ -91,6 +93,8 @@ floors:
 	cp $(FLOORS_WASM) $(FLOOR_LOOKUPS)
 	cd $(FLOORS_DIR) && cargo build --locked --release --target $(WASM_TARGET) --features collision-lookups
 	cp $(FLOORS_WASM) $(FLOOR_COLLISIONS)
+	cd $(FLOORS_DIR) && cargo build --locked --release --target $(WASM_TARGET) --features kubestash-lookups
+	cp $(FLOORS_WASM) $(FLOOR_KUBESTASH)
 
 .PHONY: test
 test: fmt-check lint workflow-lint unit-tests e2e-lint real-engine-reset e2e-tests e2e-bats real-engine-summary

@@ -1,17 +1,18 @@
-//! `make bench`, part 2: the real `kwctl bench` (Kubewarden 1.36) on this policy and on three
+//! `make bench`, part 2: the real `kwctl bench` (Kubewarden 1.36) on this policy and on four
 //! floor policies built from `benches/floors` — (1) decode and accept, (2) decode, the same
 //! two lookups an annotated Deployment costs (its BackupBlueprint and its Secret) and one
 //! annotation, (3) the same with the two collision lookups the policy makes on a CREATE (the
 //! Repository and the BackupConfiguration it would generate, not found, which
-//! policy-server does not cache) — in one run, for an object without the trigger and an
-//! annotated Deployment. Lookups go to the fake Kubernetes API of the policy-server tests,
+//! policy-server does not cache), (4) decode, the six lookups of an annotated KubeStash
+//! StatefulSet and one annotation — in one run, for an object without the trigger, an
+//! annotated Deployment and a KubeStash StatefulSet. Lookups go to the fake Kubernetes API of the policy-server tests,
 //! serving `examples/cluster.yaml`, as policy-server's kube client would ask a real one. Prints
 //! the mean `validate` time of each (the median of three rounds, the policies taking turns, so
 //! that a busy moment of a shared machine counts once) and the ratios to the floors.
 //!
 //! Needs kwctl on PATH and a loopback-only network namespace (the Makefile runs it through
-//! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT`, `FLOOR_LOOKUPS` and
-//! `FLOOR_COLLISIONS` name the floor modules (`make floors` builds them).
+//! `e2e-tests/in-netns`); skips with one line otherwise. `FLOOR_ACCEPT`, `FLOOR_LOOKUPS`,
+//! `FLOOR_COLLISIONS` and `FLOOR_KUBESTASH` name the floor modules (`make floors` builds them).
 
 #[path = "support/cases.rs"]
 mod cases;
@@ -58,10 +59,9 @@ fn main() {
     let requests = KINDS.map(|(case, kind)| (case, kind, review_file(&root, work.path(), kind)));
     println!("kwctl bench, mean validate time (median of {ROUNDS} rounds of {MEASUREMENT_SECONDS} s per case):");
     for (case, kind, request) in &requests {
-        let create = *kind == Kind::Create;
         let variants: Vec<_> = annotated
             .iter()
-            .filter(|variant| create || !variant.create_only)
+            .filter(|variant| variant.kinds.contains(kind))
             .collect();
         let mut rounds = vec![Vec::new(); variants.len()];
         let mut asked = Vec::new();
@@ -84,12 +84,13 @@ fn main() {
                 "  {case:<21} {name:<55} {micros:>8.1} µs  ({api_requests} API requests in {iterations} evaluations)"
             );
         }
-        cases::print_ratios(case, &times);
-        if create && asked[0] != asked[4] {
+        cases::print_ratios(case, *kind, &times);
+        // The floor with the policy's lookups is the last one measured on this request.
+        let floor = variants.len() - 1;
+        if matches!(kind, Kind::Create | Kind::KubeStash) && asked[0] != asked[floor] {
             println!(
-                "  {case:<22} note: floor 3 does not ask the API server for what the policy asks: \
-                 policy {:?}, floor 3 {:?}",
-                asked[0], asked[4]
+                "  {case:<22} note: {} does not ask the API server for what the policy asks: policy {:?}, floor {:?}",
+                variants[floor].name, asked[0], asked[floor]
             );
         }
     }

@@ -23,7 +23,7 @@ use backup_blueprint_policy_e2e::engine::PolicyModule;
 use backup_blueprint_policy_e2e::metadata::AllowList;
 use backup_blueprint_policy_e2e::request::AdmissionRequest;
 use backup_blueprint_policy_e2e::run::Runner;
-use cases::{FLOOR_VARIABLES, KINDS, Kind, Variant};
+use cases::{FLOOR_VARIABLES, KINDS, Variant};
 use serde_json::{Value, json};
 
 const BATCHES: usize = 9;
@@ -101,16 +101,14 @@ fn instructions(root: &Path, policy: &Path) {
     println!("wasm instructions per validate (wasmtime fuel; one instance, as kwctl bench keeps it):");
     for (case, kind) in KINDS {
         let request = cases::admission_request(root, kind);
-        let measured = variants
-            .iter()
-            .filter(|variant| kind == Kind::Create || !variant.create_only);
+        let measured = variants.iter().filter(|variant| variant.kinds.contains(&kind));
         let mut counts = Vec::new();
         for variant in measured {
             let count = instructions_of(root, variant, &request);
             println!("  {case:<21} {:<55} {count:>9}", variant.name);
             counts.push(count as f64);
         }
-        cases::print_ratios(case, &counts);
+        cases::print_ratios(case, kind, &counts);
     }
 }
 

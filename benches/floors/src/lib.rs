@@ -4,10 +4,11 @@
 //! write one annotation; (3, feature `collision-lookups`) the same, with the two lookups more
 //! that the policy's collision check makes on a CREATE: the Repository and the
 //! BackupConfiguration it would generate, which usually do not exist (policy-server does not
-//! cache a not-found answer, so each is an API request). The policy's own time is compared with
-//! these in the same run.
+//! cache a not-found answer, so each is an API request); (4, feature `kubestash-lookups`) decode,
+//! the six lookups an annotated KubeStash StatefulSet costs on CREATE, one annotation. The
+//! policy's own time is compared with these in the same run.
 
-#[cfg(not(feature = "lookups"))]
+#[cfg(not(any(feature = "lookups", feature = "kubestash-lookups")))]
 use kubewarden_policy_sdk::accept_request;
 use kubewarden_policy_sdk::request::ValidationRequest;
 use kubewarden_policy_sdk::settings::Validatable;
@@ -35,7 +36,9 @@ fn validate(payload: &[u8]) -> guest::CallResult {
     let request: ValidationRequest<Settings> = ValidationRequest::new(payload)?;
     #[cfg(feature = "lookups")]
     return lookups::validate(request);
-    #[cfg(not(feature = "lookups"))]
+    #[cfg(feature = "kubestash-lookups")]
+    return kubestash::validate(request);
+    #[cfg(not(any(feature = "lookups", feature = "kubestash-lookups")))]
     {
         drop(request);
         accept_request()
@@ -129,5 +132,118 @@ mod collisions {
             }
         }
         Ok(())
+    }
+}
+
+/// The policy's lookups for an annotated KubeStash StatefulSet on CREATE, as it makes them
+/// (src/evaluation/kubestash.rs, storage.rs, collisions.rs): the namespaced BackupBlueprint
+/// whole, the target's Namespace's labels (its usage policy is a selector), the first backend's
+/// BackupStorage and RetentionPolicy with their masks, then the BackupConfiguration
+/// `<namespace>-statefulset-<name>` in the blueprint's namespace and the Repository
+/// `<namespace>-<name>`, which do not exist. It resolves nothing.
+#[cfg(feature = "kubestash-lookups")]
+mod kubestash {
+    use std::collections::BTreeSet;
+
+    use kubewarden_policy_sdk::host_capabilities::kubernetes::{GetResourceRequest, get_resource};
+    use kubewarden_policy_sdk::request::ValidationRequest;
+    use kubewarden_policy_sdk::wapc_guest as guest;
+    use kubewarden_policy_sdk::{accept_request, mutate_request};
+    use serde_json::Value;
+
+    use super::Settings;
+
+    fn get(api_version: &str, kind: &str, namespace: Option<&str>, name: &str, masks: &[&str]) -> GetResourceRequest {
+        GetResourceRequest {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: namespace.map(str::to_string),
+            disable_cache: false,
+            field_masks: (!masks.is_empty()).then(|| masks.iter().map(|m| m.to_string()).collect::<BTreeSet<_>>()),
+        }
+    }
+
+    fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
+        value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn validate(request: ValidationRequest<Settings>) -> guest::CallResult {
+        let mut object = request.request.object;
+        let annotations = &object["metadata"]["annotations"];
+        let (blueprint_name, blueprint_namespace) = (
+            text(annotations, "/blueprint.kubestash.com~1name").to_string(),
+            text(annotations, "/blueprint.kubestash.com~1namespace").to_string(),
+        );
+        if blueprint_name.is_empty() {
+            return accept_request();
+        }
+        let namespace = text(&object, "/metadata/namespace").to_string();
+        let name = text(&object, "/metadata/name").to_string();
+        let core = "core.kubestash.com/v1alpha1";
+        let storage = "storage.kubestash.com/v1alpha1";
+        let blueprint: Value = get_resource(&get(
+            core,
+            "BackupBlueprint",
+            Some(&blueprint_namespace),
+            &blueprint_name,
+            &[],
+        ))?;
+        let _: Value = get_resource(&get("v1", "Namespace", None, &namespace, &["metadata.labels"]))?;
+        let backend = &blueprint["spec"]["backupConfigurationTemplate"]["backends"][0];
+        let (storage_ns, storage_name) = (
+            text(backend, "/storageRef/namespace"),
+            text(backend, "/storageRef/name"),
+        );
+        let _: Value = get_resource(&get(
+            storage,
+            "BackupStorage",
+            Some(storage_ns),
+            storage_name,
+            &["spec.usagePolicy"],
+        ))?;
+        let (retention_ns, retention_name) = (
+            text(backend, "/retentionPolicy/namespace"),
+            text(backend, "/retentionPolicy/name"),
+        );
+        let masks = ["spec.usagePolicy", "spec.successfulSnapshots"];
+        let _: Value = get_resource(&get(
+            storage,
+            "RetentionPolicy",
+            Some(retention_ns),
+            retention_name,
+            &masks,
+        ))?;
+        let generated = [
+            (
+                core,
+                "BackupConfiguration",
+                format!("{namespace}-statefulset-{name}"),
+                ["metadata.annotations", "spec.target"],
+            ),
+            (
+                storage,
+                "Repository",
+                format!("{namespace}-{name}"),
+                ["spec.appRef", "spec.storageRef"],
+            ),
+        ];
+        for (api_version, kind, generated_name, masks) in generated {
+            let found: Result<Value, _> = get_resource(&get(
+                api_version,
+                kind,
+                Some(&blueprint_namespace),
+                &generated_name,
+                &masks,
+            ));
+            if let Err(e) = found
+                && !e.to_string().contains("Cannot find ")
+            {
+                return Err(e.into());
+            }
+        }
+        let resolved = serde_json::to_string(&blueprint["spec"])?;
+        object["metadata"]["annotations"]["autobackup.kubewarden.io/resolved"] = Value::String(resolved);
+        mutate_request(object)
     }
 }

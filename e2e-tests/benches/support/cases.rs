@@ -1,6 +1,7 @@
 //! What the wasm and kwctl benches compare, alike: the policies (this one as deployed, this
 //! one without collision lookups, and the floor policies of `benches/floors`) and the requests
-//! (an object without the trigger, an annotated Deployment created, and re-applied).
+//! (an object without the trigger, an annotated Deployment created, and re-applied, and a
+//! KubeStash StatefulSet created).
 
 use std::path::{Path, PathBuf};
 
@@ -13,51 +14,69 @@ use backup_blueprint_policy_e2e::run::Runner;
 use serde_json::{Value, json};
 
 /// The variables naming the floor modules (`make floors` builds them).
-pub const FLOOR_VARIABLES: [&str; 3] = ["FLOOR_ACCEPT", "FLOOR_LOOKUPS", "FLOOR_COLLISIONS"];
+pub const FLOOR_VARIABLES: [&str; 4] = ["FLOOR_ACCEPT", "FLOOR_LOOKUPS", "FLOOR_COLLISIONS", "FLOOR_KUBESTASH"];
 
 /// A policy module, as compared.
 pub struct Variant {
     pub name: &'static str,
     pub wasm: PathBuf,
     pub settings: &'static str,
-    /// Measured on the CREATE only.
-    pub create_only: bool,
+    /// The requests it is measured on.
+    pub kinds: &'static [Kind],
 }
+
+const ALL: &[Kind] = &[Kind::Untriggered, Kind::Create, Kind::Reapply, Kind::KubeStash];
 
 /// The policy as deployed, the policy making only the two lookups the second floor makes (no
 /// collision lookups), and the floors. The third floor makes the four lookups the policy makes
 /// on a CREATE, so it runs on the CREATE only (a re-applied target costs the policy no
-/// collision lookup; no trigger, no lookup). `None` when a floor variable is not set.
+/// collision lookup; no trigger, no lookup); the fourth makes the six lookups of the KubeStash
+/// StatefulSet, and runs on it only. `None` when a floor variable is not set.
 pub fn variants(policy: &Path) -> Option<Vec<Variant>> {
     let floor = |index: usize| std::env::var_os(FLOOR_VARIABLES[index]).map(PathBuf::from);
-    let variant = |name, wasm, settings, create_only| Variant {
+    let variant = |name, wasm, settings, kinds| Variant {
         name,
         wasm,
         settings,
-        create_only,
+        kinds,
     };
+    const STASH: &[Kind] = &[Kind::Untriggered, Kind::Create, Kind::Reapply];
     Some(vec![
-        variant("policy", policy.to_path_buf(), "{}", false),
+        variant("policy", policy.to_path_buf(), "{}", ALL),
         variant(
             "policy, collisionCheck: skip",
             policy.to_path_buf(),
             r#"{"collisionCheck":"skip"}"#,
-            false,
+            STASH,
         ),
-        variant("floor 1: decode, accept", floor(0)?, "{}", false),
-        variant("floor 2: decode, 2 lookups, 1 annotation", floor(1)?, "{}", false),
+        variant("floor 1: decode, accept", floor(0)?, "{}", ALL),
+        variant("floor 2: decode, 2 lookups, 1 annotation", floor(1)?, "{}", STASH),
         variant(
             "floor 3: decode, 4 lookups (2 not found), 1 annotation",
             floor(2)?,
             "{}",
-            true,
+            &[Kind::Create],
+        ),
+        variant(
+            "floor 4: decode, 6 KubeStash lookups (2 not found), 1 annotation",
+            floor(3)?,
+            "{}",
+            &[Kind::KubeStash],
         ),
     ])
 }
 
-/// The ratios of the policy to the floors; `values` in the order of [`variants`], the third
-/// floor's last and only on the CREATE.
-pub fn print_ratios(case: &str, values: &[f64]) {
+/// The ratios of the policy to the floors; `values` in the order of [`variants`] of those
+/// measured on `kind`.
+pub fn print_ratios(case: &str, kind: Kind, values: &[f64]) {
+    if kind == Kind::KubeStash {
+        println!(
+            "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 4 (the policy's lookups) = {:.2}×",
+            values[0] / values[1],
+            values[0] / values[2]
+        );
+        return;
+    }
     println!(
         "  {case:<22} policy / floor 1 = {:.2}×, policy / floor 2 = {:.2}×, \
          policy without collision lookups / floor 2 = {:.2}×",
@@ -82,16 +101,28 @@ pub enum Kind {
     /// The same, stored with the objects the policy emitted for it, and applied again (the
     /// steady state of a GitOps tool).
     Reapply,
+    /// `examples/kubestash-statefulset.yaml` created, with the variables the example settings
+    /// would pin written out (the benches run without settings).
+    KubeStash,
 }
 
-pub const KINDS: [(&str, Kind); 3] = [
+pub const KINDS: [(&str, Kind); 4] = [
     ("without the trigger", Kind::Untriggered),
     ("annotated, CREATE", Kind::Create),
     ("annotated, re-applied", Kind::Reapply),
+    ("KubeStash, CREATE", Kind::KubeStash),
 ];
 
 /// The admission request of `examples/deployment-good.yaml` for `kind`.
 pub fn admission_request(root: &Path, kind: Kind) -> AdmissionRequest {
+    if kind == Kind::KubeStash {
+        let mut object =
+            read_document(&root.join("examples/kubestash-statefulset.yaml"), "object").expect("the example");
+        let annotations = &mut object["metadata"]["annotations"];
+        annotations["variables.kubestash.com/namespace"] = json!("shop-a");
+        annotations["variables.kubestash.com/targetName"] = json!("db");
+        return AdmissionRequest::for_object(object, None, "CREATE", None).expect("a request");
+    }
     let mut object = read_document(&root.join("examples/deployment-good.yaml"), "object").expect("the example");
     match kind {
         Kind::Untriggered => {
@@ -99,7 +130,7 @@ pub fn admission_request(root: &Path, kind: Kind) -> AdmissionRequest {
             metadata.remove("annotations");
             AdmissionRequest::for_object(object, None, "CREATE", None)
         }
-        Kind::Create => AdmissionRequest::for_object(object, None, "CREATE", None),
+        Kind::Create | Kind::KubeStash => AdmissionRequest::for_object(object, None, "CREATE", None),
         Kind::Reapply => {
             let stored = emitted_for(root, object);
             AdmissionRequest::for_object(stored.clone(), Some(stored), "UPDATE", None)
