@@ -339,3 +339,26 @@ fn a_kubestash_default_adds_the_blueprint_and_the_pinned_variables_and_require_n
         )
     );
 }
+
+#[test]
+fn a_stored_kubestash_target_is_audited_for_drift() {
+    let emitted = mutated(&kubestash_statefulset(trigger()), tenant_cluster(), &pinned());
+    let mut stored = emitted.clone();
+    stored["metadata"]["uid"] = json!("0b7e");
+    stored["metadata"]["resourceVersion"] = json!("4711");
+    // Its BackupConfiguration now exists: KubeStash made it for this target (spec.target).
+    let mut existing = resolved_items(&emitted)[0].clone();
+    existing["metadata"]["annotations"] = json!({});
+    let mut cluster = tenant_cluster();
+    cluster.push(existing);
+    let (outcome, _) = admit(&stored, cluster.clone(), &pinned());
+    assert_eq!(outcome.decision, Decision::Accept, "{outcome:?}");
+    cluster[0]["spec"]["backupConfigurationTemplate"]["sessions"][0]["scheduler"]["schedule"] = json!("0 4 * * *");
+    let (outcome, _) = admit(&stored, cluster, &pinned());
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: the emitted backup objects are out of date:\n\
+         - the resolved objects are stale: BackupBlueprint 'backup/gcs' changed (BackupConfiguration \
+         spec.sessions); apply the object again to refresh them"
+    );
+}
