@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::stash_docs::read_yaml;
+use crate::stash_docs::{case_dirs, read_yaml};
 
 pub const EXPECTED_CASES: usize = 23;
 
@@ -107,18 +107,10 @@ impl Case {
 }
 
 pub fn cases(repo_root: &Path) -> Vec<Case> {
-    let dir = repo_root.join("tests/conformance/kubestash-docs");
-    let mut cases: Vec<Case> = std::fs::read_dir(dir)
-        .expect("fixtures dir is readable")
-        .map(|entry| entry.expect("dir entry").path())
-        .filter(|path| path.join("target.yaml").is_file())
-        .map(|dir| Case {
-            name: dir.file_name().unwrap().to_string_lossy().to_string(),
-            dir,
-        })
-        .collect();
-    cases.sort_by(|a, b| a.name.cmp(&b.name));
-    cases
+    case_dirs(&repo_root.join("tests/conformance/kubestash-docs"))
+        .into_iter()
+        .map(|(name, dir)| Case { name, dir })
+        .collect()
 }
 
 /// How the policy answers one case: the emitted objects, or the rejection's text.

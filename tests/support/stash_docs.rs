@@ -113,16 +113,21 @@ pub fn fixtures_dir(repo_root: &Path) -> PathBuf {
 
 /// Every case, by name.
 pub fn cases(repo_root: &Path) -> Vec<Case> {
-    let mut cases: Vec<Case> = std::fs::read_dir(fixtures_dir(repo_root))
+    case_dirs(&fixtures_dir(repo_root))
+        .into_iter()
+        .map(|(name, dir)| Case { name, dir })
+        .collect()
+}
+
+/// The case directories of a fixture set (those with a `target.yaml`), by name.
+pub fn case_dirs(fixtures: &Path) -> Vec<(String, PathBuf)> {
+    let mut cases: Vec<(String, PathBuf)> = std::fs::read_dir(fixtures)
         .expect("fixtures dir is readable")
         .map(|entry| entry.expect("dir entry").path())
         .filter(|path| path.join("target.yaml").is_file())
-        .map(|dir| Case {
-            name: dir.file_name().unwrap().to_string_lossy().to_string(),
-            dir,
-        })
+        .map(|dir| (dir.file_name().unwrap().to_string_lossy().to_string(), dir))
         .collect();
-    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases.sort();
     cases
 }
 
