@@ -309,16 +309,15 @@ fn check_repositories(check: &mut Check, session: &Value, path: &str, session_na
             false => backends.iter().any(|b| text(b, "name") == backend),
         };
         if !known {
-            let listed: Vec<String> = backends
-                .iter()
-                .map(|b| format!("'{}'", shorten(text(b, "name"))))
-                .collect();
+            let mut listed = String::new();
+            for b in backends {
+                super::push_quoted(&mut listed, text(b, "name"));
+            }
             check.problem(
                 format!("{path}.backend"),
                 format!(
-                    "'{}' is not one of the backends ({}); KubeStash refuses it: name one of them",
+                    "'{}' is not one of the backends ({listed}); KubeStash refuses it: name one of them",
                     shorten(backend),
-                    listed.join(", ")
                 ),
             );
         }
@@ -386,7 +385,7 @@ fn distinct_repository_names(repositories: &[RepositoryUse]) -> usize {
 }
 
 /// The string field `field` of `value`; empty when absent or not a string.
-fn text<'a>(value: &'a Value, field: &str) -> &'a str {
+pub(crate) fn text<'a>(value: &'a Value, field: &str) -> &'a str {
     value.get(field).and_then(Value::as_str).unwrap_or_default()
 }
 
