@@ -45,12 +45,13 @@ impl GeneratedObjects {
 /// would copy them; its fields in the order serde_json writes a map, by name.
 pub fn resolved_list(generated: &[Generated]) -> String {
     let mut list = br#"{"apiVersion":"v1","items":["#.to_vec();
-    let objects = generated.iter().flat_map(|g| g.objects.iter().map(|o| &o.value));
-    for (index, object) in objects.enumerate() {
-        if index > 0 {
+    let mut first = true;
+    for object in generated.iter().flat_map(|g| &g.objects) {
+        if !first {
             list.push(b',');
         }
-        json_text::write(&mut list, object);
+        first = false;
+        json_text::write(&mut list, &object.value);
     }
     list.extend_from_slice(br#"],"kind":"List"}"#);
     json_text::text(list)
