@@ -76,11 +76,11 @@ pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 /// The size Kubernetes counts for the annotations of `object`: every key and value.
 pub fn annotations_size(object: &Value) -> usize {
     let annotations = at(object, &["metadata", "annotations"]).and_then(Value::as_object);
-    annotations
-        .into_iter()
-        .flatten()
-        .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
-        .sum()
+    let mut size = 0;
+    for (key, value) in annotations.into_iter().flatten() {
+        size += key.len() + value.as_str().map_or(0, str::len);
+    }
+    size
 }
 
 /// Adds `added` to the annotations of `object` (the backup annotations a default gives it).
