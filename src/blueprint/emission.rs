@@ -45,12 +45,13 @@ impl GeneratedObjects {
 /// would copy them; its fields in the order serde_json writes a map, by name.
 pub fn resolved_list(generated: &[Generated]) -> String {
     let mut list = br#"{"apiVersion":"v1","items":["#.to_vec();
-    let objects = generated.iter().flat_map(|g| g.objects.iter().map(|o| &o.value));
-    for (index, object) in objects.enumerate() {
-        if index > 0 {
+    let mut first = true;
+    for object in generated.iter().flat_map(|g| &g.objects) {
+        if !first {
             list.push(b',');
         }
-        json_text::write(&mut list, object);
+        first = false;
+        json_text::write(&mut list, &object.value);
     }
     list.extend_from_slice(br#"],"kind":"List"}"#);
     json_text::text(list)
@@ -75,11 +76,11 @@ pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 /// The size Kubernetes counts for the annotations of `object`: every key and value.
 pub fn annotations_size(object: &Value) -> usize {
     let annotations = at(object, &["metadata", "annotations"]).and_then(Value::as_object);
-    annotations
-        .into_iter()
-        .flatten()
-        .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
-        .sum()
+    let mut size = 0;
+    for (key, value) in annotations.into_iter().flatten() {
+        size += key.len() + value.as_str().map_or(0, str::len);
+    }
+    size
 }
 
 /// Adds `added` to the annotations of `object` (the backup annotations a default gives it).

@@ -117,11 +117,11 @@ impl Generated {
 /// backed-up data must outlive the target.
 pub fn repository(target: &Target, names: &ObjectNames, blueprint: &str, spec: &Map<String, Value>) -> Value {
     let mut repository_spec = Map::new();
-    repository_spec.extend(
-        REPOSITORY_FIELDS
-            .iter()
-            .filter_map(|field| spec.get(*field).map(|v| (field.to_string(), v.clone()))),
-    );
+    for field in REPOSITORY_FIELDS {
+        if let Some(value) = spec.get(field) {
+            repository_spec.insert(field.to_string(), value.clone());
+        }
+    }
     let metadata = metadata(&names.repository_name, &names.repository_namespace, target, blueprint);
     object(vec![
         ("apiVersion", text(REPOSITORY_API_VERSION)),
@@ -142,11 +142,11 @@ pub fn backup_configuration(
     schedule: &str,
 ) -> Value {
     let mut bc_spec = Map::new();
-    bc_spec.extend(
-        spec.iter()
-            .filter(|(field, _)| !is_consumed(field))
-            .map(|(field, value)| (field.clone(), value.clone())),
-    );
+    for (field, value) in spec {
+        if !is_consumed(field) {
+            bc_spec.insert(field.clone(), value.clone());
+        }
+    }
     let driver = spec.get("driver").cloned().unwrap_or_else(|| text(DEFAULT_DRIVER));
     bc_spec.insert("driver".into(), driver);
     bc_spec.insert("repository".into(), repository_ref(target, names));

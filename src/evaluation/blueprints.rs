@@ -23,10 +23,10 @@ pub fn resolve_all(
     vars: &Variables,
     findings: &mut Findings,
 ) -> Vec<Generated> {
-    let generated: Vec<Generated> = blueprints
-        .iter()
-        .filter_map(|name| resolve(context, name, request, vars, findings))
-        .collect();
+    let mut generated: Vec<Generated> = Vec::new();
+    for name in blueprints {
+        generated.extend(resolve(context, name, request, vars, findings));
+    }
     report_duplicates(&generated, findings);
     generated
 }
@@ -57,10 +57,11 @@ fn resolve(
         Ok(Value::Object(resolved)) => resolved,
         Ok(_) => return None,
         Err(errors) => {
-            let problems = errors
-                .iter()
-                .filter_map(|e| substitution_problem(context.target, name, e, request));
-            findings.problems(problems);
+            for e in &errors {
+                if let Some(problem) = substitution_problem(context.target, name, e, request) {
+                    findings.problem(problem);
+                }
+            }
             return None;
         }
     };

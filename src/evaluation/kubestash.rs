@@ -32,11 +32,9 @@ pub fn generated(
         return (Vec::new(), StringMap::new());
     }
     if let Trigger::Incomplete { missing, .. } = trigger {
-        findings.problems(
-            missing
-                .iter()
-                .map(|key| Problem::object(annotations::incomplete_trigger_problem(key))),
-        );
+        for key in missing {
+            findings.problem(Problem::object(annotations::incomplete_trigger_problem(key)));
+        }
     }
     let (mut request, problems) = annotations::parse(all);
     findings.problems(problems);
@@ -51,8 +49,11 @@ pub fn generated(
     if access::allowed(context, std::slice::from_ref(&shown), findings).is_empty() {
         return (Vec::new(), added);
     }
-    let generated = resolve(context, &reference, &request, findings);
-    (generated.into_iter().collect(), added)
+    let generated = match resolve(context, &reference, &request, findings) {
+        Some(generated) => vec![generated],
+        None => Vec::new(),
+    };
+    (generated, added)
 }
 
 /// `kubestash.pinnedVariables`: a pinned variable takes the target's fact. Absent, the policy
@@ -149,15 +150,13 @@ fn resolve(
         }) => {
             findings.warnings(warnings);
             let guardrails = &context.settings.guardrails;
-            let weak: Vec<Problem> = schedules
-                .iter()
-                .filter_map(|s| {
-                    let why = guardrails.schedule_problem(&s.text, &s.parsed)?;
-                    Some(Problem::blueprint_field(&shown, &s.path, why))
-                })
-                .collect();
-            let fine = weak.is_empty();
-            findings.problems(weak);
+            let mut fine = true;
+            for s in &schedules {
+                if let Some(why) = guardrails.schedule_problem(&s.text, &s.parsed) {
+                    findings.problem(Problem::blueprint_field(&shown, &s.path, why));
+                    fine = false;
+                }
+            }
             fine.then_some(generated)
         }
         Err(problems) => {

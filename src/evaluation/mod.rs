@@ -52,7 +52,7 @@ pub fn evaluate_target(
         Some(Generation::Stash) => (stash(context, annotations, trigger, spec, findings), StringMap::new()),
         Some(Generation::KubeStash) => kubestash::generated(context, annotations, trigger, findings),
         None => {
-            if *trigger == Trigger::Both {
+            if matches!(trigger, Trigger::Both) {
                 findings.problem(Problem::object(generation::both_triggers_problem()));
             }
             return Evaluated::default();
@@ -93,7 +93,7 @@ fn stash(
         Ok(Some((schedule, parsed))) => findings.problems(annotation_schedule_guardrail(context, schedule, &parsed)),
         Ok(None) => {}
     }
-    if target.is_workload() && *trigger == Trigger::Present(Generation::Stash) {
+    if target.is_workload() && matches!(trigger, Trigger::Present(Generation::Stash)) {
         findings.problems(checks::workload_volumes(&target.kind, spec, &request));
     }
     let (custom, problems) = variables::custom(&request.custom_variables, &context.settings.custom_variables);

@@ -114,7 +114,7 @@ pub fn screen(operation: &str, object: &Value, settings: &Settings) -> Screened 
     // Keys that look like Stash's, KubeStash's or ours but are none (issue 17): from the keys
     // alone, at no lookup; nothing is allocated when there is none.
     let near_misses = near_miss::find(&metadata.annotations);
-    if trigger == Trigger::Absent && !metadata.annotations.contains_key(RESOLVED) && !rules_apply {
+    if matches!(trigger, Trigger::Absent) && !metadata.annotations.contains_key(RESOLVED) && !rules_apply {
         if near_misses.is_empty() {
             return Screened::Accept;
         }
@@ -246,7 +246,7 @@ impl Admitted {
         let mut not_defaulted = None;
         let mut defaulted_by = None;
         let may_default = rules_apply && !stored && !matches!(opt_out, OptOut::Valid { .. });
-        if trigger == Trigger::Absent && may_default {
+        if matches!(trigger, Trigger::Absent) && may_default {
             match defaulting::choose(context, spec, &mut findings) {
                 Defaulting::Applied {
                     rule,

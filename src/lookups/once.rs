@@ -92,56 +92,68 @@ impl<'a> Lookups<'a> {
 
     /// A KubeStash BackupBlueprint, namespaced.
     pub fn kubestash_blueprint(&self, namespace: &str, name: &str) -> Answer {
-        self.get(Query {
-            api_version: KUBESTASH_CORE_API_VERSION,
-            kind: BLUEPRINT_KIND,
-            namespace: Some(namespace),
-            name,
-            field_masks: &[],
-        })
+        self.namespaced(KUBESTASH_CORE_API_VERSION, BLUEPRINT_KIND, namespace, name, &[])
     }
 
     /// A KubeStash BackupStorage: its usage policy.
     pub fn backup_storage(&self, namespace: &str, name: &str) -> Answer {
-        self.get(Query {
-            api_version: KUBESTASH_STORAGE_API_VERSION,
-            kind: BACKUP_STORAGE_KIND,
-            namespace: Some(namespace),
+        self.namespaced(
+            KUBESTASH_STORAGE_API_VERSION,
+            BACKUP_STORAGE_KIND,
+            namespace,
             name,
-            field_masks: &["spec.usagePolicy"],
-        })
+            &["spec.usagePolicy"],
+        )
     }
 
     /// A KubeStash RetentionPolicy: its usage policy and what it keeps.
     pub fn retention_policy(&self, namespace: &str, name: &str) -> Answer {
-        self.get(Query {
-            api_version: KUBESTASH_STORAGE_API_VERSION,
-            kind: RETENTION_POLICY_KIND,
-            namespace: Some(namespace),
+        self.namespaced(
+            KUBESTASH_STORAGE_API_VERSION,
+            RETENTION_POLICY_KIND,
+            namespace,
             name,
-            field_masks: &["spec.usagePolicy", "spec.successfulSnapshots"],
-        })
+            &["spec.usagePolicy", "spec.successfulSnapshots"],
+        )
     }
 
     /// A KubeStash Repository: the target it backs up and its storage.
     pub fn kubestash_repository(&self, namespace: &str, name: &str) -> Answer {
-        self.get(Query {
-            api_version: KUBESTASH_STORAGE_API_VERSION,
-            kind: REPOSITORY_KIND,
-            namespace: Some(namespace),
+        self.namespaced(
+            KUBESTASH_STORAGE_API_VERSION,
+            REPOSITORY_KIND,
+            namespace,
             name,
-            field_masks: &["spec.appRef", "spec.storageRef"],
-        })
+            &["spec.appRef", "spec.storageRef"],
+        )
     }
 
     /// A KubeStash BackupConfiguration: whose it is (the policy's annotation, its target).
     pub fn kubestash_backup_configuration(&self, namespace: &str, name: &str) -> Answer {
+        self.namespaced(
+            KUBESTASH_CORE_API_VERSION,
+            BACKUP_CONFIGURATION_KIND,
+            namespace,
+            name,
+            &["metadata.annotations", "spec.target"],
+        )
+    }
+
+    /// A namespaced object.
+    fn namespaced(
+        &self,
+        api_version: &'static str,
+        kind: &'static str,
+        namespace: &str,
+        name: &str,
+        field_masks: &'static [&'static str],
+    ) -> Answer {
         self.get(Query {
-            api_version: KUBESTASH_CORE_API_VERSION,
-            kind: BACKUP_CONFIGURATION_KIND,
+            api_version,
+            kind,
             namespace: Some(namespace),
             name,
-            field_masks: &["metadata.annotations", "spec.target"],
+            field_masks,
         })
     }
 

@@ -131,11 +131,24 @@ impl<'a> AnnotationProblems<'a> {
     }
 
     /// Records a problem; `why` is only called for the problems that are kept.
+    #[inline(always)]
     pub fn push(&mut self, why: impl FnOnce() -> String) {
-        match self.problems.len() < MAX_PROBLEMS_PER_ANNOTATION {
-            true => self.problems.push(Problem::annotation(self.key, why())),
-            false => self.more += 1,
+        if self.room() {
+            self.add(why());
         }
+    }
+
+    /// Whether a problem is kept; counts it when it is not.
+    fn room(&mut self) -> bool {
+        let room = self.problems.len() < MAX_PROBLEMS_PER_ANNOTATION;
+        if !room {
+            self.more += 1;
+        }
+        room
+    }
+
+    fn add(&mut self, why: String) {
+        self.problems.push(Problem::annotation(self.key, why));
     }
 
     pub fn is_empty(&self) -> bool {

@@ -91,20 +91,17 @@ pub fn blueprint_globs(value: Option<&Value>, path: &str, problems: &mut Vec<Pro
 
 /// `kinds`: kinds of objects the policy handles, as Kubernetes spells them.
 pub fn kinds(value: Option<&Value>, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
-    list(
-        value,
-        path,
-        "kinds (e.g. StatefulSet)",
-        problems,
-        |kind| match target::known_kinds().any(|known| known == kind) {
+    list(value, path, "kinds (e.g. StatefulSet)", problems, |kind| {
+        let known = target::known_kinds();
+        match known.contains(&kind) {
             true => Ok(kind.to_string()),
             false => Err(format!(
                 "'{}' is not a kind this policy handles; use one of {} (kinds are case-sensitive)",
                 shorten(kind),
-                target::known_kinds().collect::<Vec<_>>().join(", ")
+                known.join(", ")
             )),
-        },
-    )
+        }
+    })
 }
 
 /// `namespaces` and `namespaceSelector` of a rule.

@@ -111,19 +111,18 @@ impl Guardrails {
     /// `(field, why)` per field (`keepLast` compares with `last`, …); none when no minimum is set.
     pub fn snapshot_problems(&self, successful_snapshots: Option<&Value>) -> Vec<(String, String)> {
         let snapshots = successful_snapshots.and_then(Value::as_object);
-        self.minimum_retention
-            .iter()
-            .filter_map(|(name, least)| {
-                let field = snapshot_field(name);
-                let kept = kept(snapshots, &field);
-                (kept < *least).then(|| {
-                    (
-                        format!("spec.successfulSnapshots.{field}"),
-                        format!("keeps {kept}; {RETENTION}.{name} requires at least {least}"),
-                    )
-                })
-            })
-            .collect()
+        let mut problems = Vec::new();
+        for (name, least) in &self.minimum_retention {
+            let field = snapshot_field(name);
+            let kept = kept(snapshots, &field);
+            if kept < *least {
+                problems.push((
+                    format!("spec.successfulSnapshots.{field}"),
+                    format!("keeps {kept}; {RETENTION}.{name} requires at least {least}"),
+                ));
+            }
+        }
+        problems
     }
 
     /// Whether `minimumRetention` is set: then every backend needs a RetentionPolicy to check.

@@ -138,7 +138,10 @@ impl KubeStashSettings {
 }
 
 fn fact_named(value: &Value) -> Result<Fact, String> {
-    let names: Vec<&str> = Fact::NAMES.iter().map(|(name, _)| *name).collect();
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in Fact::NAMES {
+        names.push(name);
+    }
     match value {
         Value::String(text) => match Fact::NAMES.iter().find(|(name, _)| name == text) {
             Some((_, fact)) => Ok(*fact),

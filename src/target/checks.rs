@@ -106,11 +106,14 @@ pub fn resolved(
         problems.push(problem);
         None
     });
-    let field_problems = retention_policy(spec.get("retentionPolicy"))
-        .into_iter()
-        .chain(backend(spec))
-        .chain(stash_webhook_rules(target, spec, names));
-    problems.extend(field_problems.map(|(field, why)| Problem::blueprint_field(blueprint, field, why)));
+    let field_problems = [
+        retention_policy(spec.get("retentionPolicy")),
+        backend(spec),
+        stash_webhook_rules(target, spec, names),
+    ];
+    for (field, why) in field_problems.into_iter().flatten() {
+        problems.push(Problem::blueprint_field(blueprint, field, why));
+    }
     match problems.is_empty() {
         true => Ok(parsed),
         false => Err(problems),

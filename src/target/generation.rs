@@ -78,7 +78,12 @@ pub fn trigger(annotations: &StringMap, is_workload: bool) -> Trigger {
 
 fn kubestash_trigger(annotations: &StringMap) -> Trigger {
     let keys = [KUBESTASH_BLUEPRINT_NAME, KUBESTASH_BLUEPRINT_NAMESPACE];
-    let missing: Vec<&'static str> = keys.into_iter().filter(|key| !annotations.contains_key(key)).collect();
+    let mut missing: Vec<&'static str> = Vec::new();
+    for key in keys {
+        if !annotations.contains_key(key) {
+            missing.push(key);
+        }
+    }
     match missing.len() {
         0 => Trigger::Present(Generation::KubeStash),
         2 => Trigger::Absent,

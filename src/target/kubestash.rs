@@ -137,9 +137,9 @@ fn variables(annotations: &StringMap, parsed: &mut KubeStashAnnotations, problem
             format!("{VARIABLES_PREFIX}*"),
             format!("{count} variables; at most {MAX_VARIABLES} are allowed on one object"),
         ));
-        parsed
-            .rejected_variables
-            .extend(entries.map(|(_, name, _)| name.to_string()));
+        for (_, name, _) in entries {
+            parsed.rejected_variables.push(name.to_string());
+        }
         return;
     }
     for (key, name, value) in entries {

@@ -39,12 +39,14 @@ const KUBEDB_KINDS: [&str; 15] = [
 ];
 
 /// Every kind the policy handles, as settings name them (`requireBackup.kinds`, …).
-pub fn known_kinds() -> impl Iterator<Item = &'static str> {
-    WORKLOADS
-        .iter()
-        .map(|w| w.kind)
-        .chain(["PersistentVolumeClaim", APPBINDING_KIND])
-        .chain(KUBEDB_KINDS)
+pub fn known_kinds() -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    for workload in &WORKLOADS {
+        kinds.push(workload.kind);
+    }
+    kinds.extend_from_slice(&["PersistentVolumeClaim", APPBINDING_KIND]);
+    kinds.extend_from_slice(&KUBEDB_KINDS);
+    kinds
 }
 
 /// The workloads KubeStash's auto-backup watches (apps/v1).

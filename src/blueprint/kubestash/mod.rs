@@ -104,18 +104,19 @@ pub fn resolve(
     // Sessions not chosen are not resolved: a variable used only there is not needed.
     let mut errors = Vec::new();
     let rest = substituted(&Value::Object(rest), variables, TEMPLATE, &mut errors);
-    let resolved: Vec<(usize, Value)> = chosen
-        .iter()
-        .filter_map(|index| {
-            let path = format!("{TEMPLATE}.sessions[{index}]");
-            substituted(&sessions[*index], variables, &path, &mut errors).map(|value| (*index, value))
-        })
-        .collect();
+    let mut resolved: Vec<(usize, Value)> = Vec::new();
+    for index in chosen {
+        let path = format!("{TEMPLATE}.sessions[{index}]");
+        if let Some(value) = substituted(&sessions[index], variables, &path, &mut errors) {
+            resolved.push((index, value));
+        }
+    }
     if !errors.is_empty() {
-        return Err(errors
-            .iter()
-            .filter_map(|e| substitution_problem(&shown, e, request))
-            .collect());
+        let mut problems = Vec::new();
+        for error in &errors {
+            problems.extend(substitution_problem(&shown, error, request));
+        }
+        return Err(problems);
     }
     let rest = match rest {
         Some(Value::Object(rest)) => rest,
@@ -150,10 +151,10 @@ fn generate(
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let views: Vec<template::Session> = sessions
-        .iter()
-        .map(|(index, value)| template::Session { index: *index, value })
-        .collect();
+    let mut views: Vec<template::Session> = Vec::new();
+    for (index, value) in &sessions {
+        views.push(template::Session { index: *index, value });
+    }
     let checked = template::check(&shown, backends, &views, &namespace);
     let name = objects::name(target, &namespace).map_err(|why| vec![Problem::blueprint(&shown, why)]);
     let mut problems = checked.problems;
@@ -168,7 +169,11 @@ fn generate(
         return Err(problems);
     };
     let storage = template::storage_use(&namespace, checked.backends, checked.repositories);
-    let sessions: Vec<Value> = sessions.into_iter().map(|(_, value)| value).collect();
+    let mut values: Vec<Value> = Vec::new();
+    for (_, value) in sessions {
+        values.push(value);
+    }
+    let sessions = values;
     let value = objects::backup_configuration(target, reference, &name, &namespace, rest, sessions);
     Ok(Resolution {
         generated: Generated {
@@ -190,45 +195,51 @@ fn generate(
 /// The indices of the sessions `names` chooses, in the blueprint's order; all when `None`. A
 /// name the blueprint does not have is a problem that lists the ones it has.
 fn choose_sessions(sessions: &[Value], names: Option<&[String]>) -> Result<Vec<usize>, Problem> {
-    let name_of = |session: &Value| {
-        session
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let name_of = |session| template::text(session, "name");
+    let mut chosen = Vec::new();
+    for (index, session) in sessions.iter().enumerate() {
+        if names.is_none_or(|names| names.iter().any(|n| n == name_of(session))) {
+            chosen.push(index);
+        }
+    }
     let Some(names) = names else {
-        return Ok((0..sessions.len()).collect());
+        return Ok(chosen);
     };
-    let unknown: Vec<&String> = names
-        .iter()
-        .filter(|n| !sessions.iter().any(|s| name_of(s) == **n))
-        .collect();
-    if !unknown.is_empty() {
-        let quoted = |items: Vec<String>| {
-            items
-                .iter()
-                .map(|n| format!("'{}'", shorten(n)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let has: Vec<String> = sessions.iter().map(name_of).take(MAX_LISTED).collect();
+    let mut unknown = String::new();
+    let mut count = 0;
+    for name in names {
+        if !sessions.iter().any(|s| name_of(s) == name) {
+            count += 1;
+            push_quoted(&mut unknown, name);
+        }
+    }
+    if count > 0 {
+        let mut has = String::new();
+        for session in sessions.iter().take(MAX_LISTED) {
+            push_quoted(&mut has, name_of(session));
+        }
+        if has.is_empty() {
+            has.push_str("none");
+        }
         return Err(Problem::annotation(
             KUBESTASH_SESSION_NAMES,
             format!(
-                "{} {} not a session of the blueprint, which has {}; list only those",
-                quoted(unknown.iter().map(|n| n.to_string()).collect()),
-                if unknown.len() == 1 { "is" } else { "are" },
-                match has.is_empty() {
-                    true => "none".to_string(),
-                    false => quoted(has),
-                }
+                "{unknown} {} not a session of the blueprint, which has {has}; list only those",
+                if count == 1 { "is" } else { "are" },
             ),
         ));
     }
-    Ok((0..sessions.len())
-        .filter(|i| names.iter().any(|n| *n == name_of(&sessions[*i])))
-        .collect())
+    Ok(chosen)
+}
+
+/// Appends `'name'` to a `, `-separated list.
+pub(crate) fn push_quoted(list: &mut String, name: &str) {
+    if !list.is_empty() {
+        list.push_str(", ");
+    }
+    list.push('\'');
+    list.push_str(&shorten(name));
+    list.push('\'');
 }
 
 /// At most this many sessions are listed in a message.

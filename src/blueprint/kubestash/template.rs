@@ -51,6 +51,21 @@ impl Check<'_> {
             .problems
             .push(Problem::blueprint_field(self.blueprint, path, text));
     }
+
+    /// A problem of `path.field`.
+    fn field(&mut self, path: &str, field: &str, text: String) {
+        self.problem(format!("{path}.{field}"), text);
+    }
+
+    /// A problem of `path.field` with a fixed text.
+    fn fixed(&mut self, path: &str, field: &str, text: &str) {
+        self.field(path, field, text.to_string());
+    }
+
+    /// A problem of `path.field`: `'value'` quoted, then `rest`.
+    fn quoted(&mut self, path: &str, field: &str, value: &str, rest: &str) {
+        self.field(path, field, format!("'{}'{rest}", shorten(value)));
+    }
 }
 
 /// Checks the resolved template; `namespace` is the BackupConfiguration's.
@@ -61,11 +76,11 @@ pub fn check(blueprint: &str, backends: &[Value], sessions: &[Session], namespac
     };
     check_backends(&mut check, backends, namespace);
     if sessions.is_empty() {
-        check.problem(
-            format!("{TEMPLATE}.sessions"),
+        check.fixed(
+            TEMPLATE,
+            "sessions",
             "no session is left to back up (KubeStash refuses it: sessions can not be empty); add a session, \
-             or choose one of the blueprint's with blueprint.kubestash.com/session-names"
-                .to_string(),
+             or choose one of the blueprint's with blueprint.kubestash.com/session-names",
         );
     }
     let mut session_names: Vec<&str> = Vec::new();
@@ -75,8 +90,9 @@ pub fn check(blueprint: &str, backends: &[Value], sessions: &[Session], namespac
     check_directories(&mut check);
     let distinct = distinct_repository_names(&check.found.repositories);
     if distinct > MAX_REPOSITORIES {
-        check.problem(
-            format!("{TEMPLATE}.sessions"),
+        check.field(
+            TEMPLATE,
+            "sessions",
             format!("names {distinct} repositories; at most {MAX_REPOSITORIES} are allowed for one target"),
         );
     }
@@ -85,8 +101,9 @@ pub fn check(blueprint: &str, backends: &[Value], sessions: &[Session], namespac
 
 fn check_backends(check: &mut Check, backends: &[Value], namespace: &str) {
     if backends.len() > MAX_BACKENDS {
-        check.problem(
-            format!("{TEMPLATE}.backends"),
+        check.field(
+            TEMPLATE,
+            "backends",
             format!(
                 "has {} backends; at most {MAX_BACKENDS} are allowed for one target",
                 backends.len()
@@ -111,12 +128,11 @@ fn check_backends(check: &mut Check, backends: &[Value], namespace: &str) {
         let path = format!("{TEMPLATE}.backends[{i}]");
         let name = text(backend, "name");
         if names.contains(&name) {
-            check.problem(
-                format!("{path}.name"),
-                format!(
-                    "'{}' is the name of an earlier backend (KubeStash refuses duplicate backend names); give each backend its own name",
-                    shorten(name)
-                ),
+            check.quoted(
+                &path,
+                "name",
+                name,
+                " is the name of an earlier backend (KubeStash refuses duplicate backend names); give each backend its own name",
             );
         }
         names.push(name);
@@ -127,8 +143,9 @@ fn check_backends(check: &mut Check, backends: &[Value], namespace: &str) {
             namespace,
         );
         if backend.get("storageRef").is_none_or(Value::is_null) {
-            check.problem(
-                format!("{path}.storageRef"),
+            check.field(
+                &path,
+                "storageRef",
                 format!(
                     "is missing (KubeStash refuses a backend without a storage reference); name the BackupStorage of backend '{}'",
                     shorten(name)
@@ -156,14 +173,11 @@ fn object_name(check: &mut Check, value: Option<&Value>, path: &str, namespace: 
     let name = text(value, "name");
     let own_namespace = text(value, "namespace");
     if !is_dns1123_subdomain(name) {
-        check.problem(format!("{path}.name"), invalid_name(name, "an object name"));
+        check.field(path, "name", invalid_name(name, "an object name"));
         return None;
     }
     if !own_namespace.is_empty() && !is_dns1123_label(own_namespace) {
-        check.problem(
-            format!("{path}.namespace"),
-            invalid_name(own_namespace, "a namespace name"),
-        );
+        check.field(path, "namespace", invalid_name(own_namespace, "a namespace name"));
         return None;
     }
     Some(ObjectName {
@@ -188,20 +202,20 @@ fn check_session<'a>(check: &mut Check, session: &Session<'a>, names: &mut Vec<&
     let value = session.value;
     let name = text(value, "name");
     if name.is_empty() {
-        check.problem(
-            format!("{path}.name"),
-            "is empty (KubeStash refuses a session without a name); name the session".to_string(),
+        check.fixed(
+            &path,
+            "name",
+            "is empty (KubeStash refuses a session without a name); name the session",
         );
     } else if names.contains(&name) {
-        check.problem(
-            format!("{path}.name"),
-            format!(
-                "'{}' is the name of an earlier session (KubeStash refuses duplicate session names); give each session its own name",
-                shorten(name)
-            ),
+        check.quoted(
+            &path,
+            "name",
+            name,
+            " is the name of an earlier session (KubeStash refuses duplicate session names); give each session its own name",
         );
     } else if !is_dns1123_subdomain(name) {
-        check.problem(format!("{path}.name"), invalid_name(name, "a session name"));
+        check.field(&path, "name", invalid_name(name, "a session name"));
     }
     names.push(name);
     check_scheduler(check, value, &path);
@@ -211,10 +225,10 @@ fn check_session<'a>(check: &mut Check, session: &Session<'a>, names: &mut Vec<&
 
 fn check_scheduler(check: &mut Check, session: &Value, path: &str) {
     let Some(scheduler) = session.get("scheduler").filter(|s| s.is_object()) else {
-        check.problem(
-            format!("{path}.scheduler"),
-            "is missing (KubeStash refuses a session without a scheduler); add scheduler.schedule and scheduler.jobTemplate"
-                .to_string(),
+        check.fixed(
+            path,
+            "scheduler",
+            "is missing (KubeStash refuses a session without a scheduler); add scheduler.schedule and scheduler.jobTemplate",
         );
         return;
     };
@@ -246,31 +260,34 @@ fn check_scheduler(check: &mut Check, session: &Value, path: &str) {
 
 fn check_addon(check: &mut Check, session: &Value, path: &str) {
     let Some(addon) = session.get("addon").filter(|a| a.is_object()) else {
-        check.problem(
-            format!("{path}.addon"),
-            "is missing (KubeStash refuses a session without addon info); add addon.name and addon.tasks".to_string(),
+        check.fixed(
+            path,
+            "addon",
+            "is missing (KubeStash refuses a session without addon info); add addon.name and addon.tasks",
         );
         return;
     };
     if text(addon, "name").is_empty() {
-        check.problem(
-            format!("{path}.addon.name"),
-            "is empty (KubeStash refuses it); name the Addon, e.g. workload-addon or postgres-addon".to_string(),
+        check.fixed(
+            path,
+            "addon.name",
+            "is empty (KubeStash refuses it); name the Addon, e.g. workload-addon or postgres-addon",
         );
     }
     let tasks = list(addon, "tasks");
     if tasks.is_empty() {
-        check.problem(
-            format!("{path}.addon.tasks"),
-            "is empty (KubeStash refuses a session without tasks); add the addon's backup task, e.g. logical-backup"
-                .to_string(),
+        check.fixed(
+            path,
+            "addon.tasks",
+            "is empty (KubeStash refuses a session without tasks); add the addon's backup task, e.g. logical-backup",
         );
     }
     for (i, task) in tasks.iter().enumerate() {
         if text(task, "name").is_empty() {
-            check.problem(
-                format!("{path}.addon.tasks[{i}].name"),
-                "is empty (KubeStash refuses a task without a name); name the addon task".to_string(),
+            check.fixed(
+                &format!("{path}.addon.tasks[{i}]"),
+                "name",
+                "is empty (KubeStash refuses a task without a name); name the addon task",
             );
         }
     }
@@ -279,10 +296,10 @@ fn check_addon(check: &mut Check, session: &Value, path: &str) {
 fn check_repositories(check: &mut Check, session: &Value, path: &str, session_name: &str, backends: &[Value]) {
     let repositories = list(session, "repositories");
     if repositories.is_empty() {
-        check.problem(
-            format!("{path}.repositories"),
-            "is empty (KubeStash refuses a session without repositories); add a repository with name, backend and directory"
-                .to_string(),
+        check.fixed(
+            path,
+            "repositories",
+            "is empty (KubeStash refuses a session without repositories); add a repository with name, backend and directory",
         );
     }
     let mut names: Vec<&str> = Vec::new();
@@ -292,15 +309,14 @@ fn check_repositories(check: &mut Check, session: &Value, path: &str, session_na
         let backend = text(repository, "backend");
         let directory = text(repository, "directory");
         if names.contains(&name) {
-            check.problem(
-                format!("{path}.name"),
-                format!(
-                    "'{}' is the name of an earlier repository of this session (KubeStash refuses it); give each repository its own name",
-                    shorten(name)
-                ),
+            check.quoted(
+                &path,
+                "name",
+                name,
+                " is the name of an earlier repository of this session (KubeStash refuses it); give each repository its own name",
             );
         } else if !is_dns1123_subdomain(name) {
-            check.problem(format!("{path}.name"), invalid_name(name, "a Repository name"));
+            check.field(&path, "name", invalid_name(name, "a Repository name"));
         }
         names.push(name);
         let known = match backends.is_empty() {
@@ -309,25 +325,25 @@ fn check_repositories(check: &mut Check, session: &Value, path: &str, session_na
             false => backends.iter().any(|b| text(b, "name") == backend),
         };
         if !known {
-            let listed: Vec<String> = backends
-                .iter()
-                .map(|b| format!("'{}'", shorten(text(b, "name"))))
-                .collect();
-            check.problem(
-                format!("{path}.backend"),
+            let mut listed = String::new();
+            for b in backends {
+                super::push_quoted(&mut listed, text(b, "name"));
+            }
+            check.field(
+                &path,
+                "backend",
                 format!(
-                    "'{}' is not one of the backends ({}); KubeStash refuses it: name one of them",
+                    "'{}' is not one of the backends ({listed}); KubeStash refuses it: name one of them",
                     shorten(backend),
-                    listed.join(", ")
                 ),
             );
         }
         if directory.is_empty() {
-            check.problem(
-                format!("{path}.directory"),
+            check.fixed(
+                &path,
+                "directory",
                 "is empty (KubeStash refuses a repository without a directory); set the directory in the backend to \
-                 back up into, e.g. /<namespace>/<target>"
-                    .to_string(),
+                 back up into, e.g. /<namespace>/<target>",
             );
         }
         check.found.repositories.push(RepositoryUse {
@@ -386,7 +402,7 @@ fn distinct_repository_names(repositories: &[RepositoryUse]) -> usize {
 }
 
 /// The string field `field` of `value`; empty when absent or not a string.
-fn text<'a>(value: &'a Value, field: &str) -> &'a str {
+pub(crate) fn text<'a>(value: &'a Value, field: &str) -> &'a str {
     value.get(field).and_then(Value::as_str).unwrap_or_default()
 }
 

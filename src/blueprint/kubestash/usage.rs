@@ -58,7 +58,15 @@ impl AllowedNamespaces {
         namespace: &str,
         labels: impl FnOnce() -> Result<StringMap, String>,
     ) -> Usage {
-        match self {
+        match self.decide_without_labels(own_namespace, namespace) {
+            Ok(usage) => usage,
+            Err(selector) => by_labels(selector, labels()),
+        }
+    }
+
+    /// The answer when the namespace's labels are not needed; the selector when they are.
+    fn decide_without_labels(&self, own_namespace: &str, namespace: &str) -> Result<Usage, &LabelSelector> {
+        Ok(match self {
             AllowedNamespaces::All => Usage::Allowed,
             AllowedNamespaces::Same if own_namespace == namespace => Usage::Allowed,
             AllowedNamespaces::Same => Usage::Denied(format!(
@@ -66,15 +74,19 @@ impl AllowedNamespaces {
                 shorten(own_namespace)
             )),
             AllowedNamespaces::Selector(selector) if selector.matches_everything() => Usage::Allowed,
-            AllowedNamespaces::Selector(selector) => match labels() {
-                Ok(labels) if selector.matches(&labels) => Usage::Allowed,
-                Ok(_) => Usage::Denied(format!(
-                    "allows only namespaces whose labels match {} (usagePolicy.allowedNamespaces.selector)",
-                    selector.describe()
-                )),
-                Err(why) => Usage::Unknown(why),
-            },
-        }
+            AllowedNamespaces::Selector(selector) => return Err(selector),
+        })
+    }
+}
+
+fn by_labels(selector: &LabelSelector, labels: Result<StringMap, String>) -> Usage {
+    match labels {
+        Ok(labels) if selector.matches(&labels) => Usage::Allowed,
+        Ok(_) => Usage::Denied(format!(
+            "allows only namespaces whose labels match {} (usagePolicy.allowedNamespaces.selector)",
+            selector.describe()
+        )),
+        Err(why) => Usage::Unknown(why),
     }
 }
 

@@ -148,20 +148,15 @@ fn dedup(errors: Vec<SubstitutionError>) -> Vec<SubstitutionError> {
     // The keys as text (lengths make them unambiguous) in the map type the variables use: one
     // B-tree instantiation fewer in policy.wasm.
     let mut seen = Variables::new();
-    let keep: Vec<bool> = errors
-        .iter()
-        .map(|error| {
-            let (kind, a, b, c) = error.key();
-            let key = format!("{kind} {}:{a}{}:{b}{c}", a.len(), b.len());
-            seen.insert(key, String::new())
-        })
-        .collect();
-    drop(seen);
-    errors
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(error, keep)| keep.then_some(error))
-        .collect()
+    let mut kept = Vec::new();
+    for error in errors {
+        let (kind, a, b, c) = error.key();
+        let key = format!("{kind} {}:{a}{}:{b}{c}", a.len(), b.len());
+        if seen.insert(key, String::new()) {
+            kept.push(error);
+        }
+    }
+    kept
 }
 
 /// `text`, cut short for an error message.

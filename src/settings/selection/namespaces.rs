@@ -83,15 +83,19 @@ impl NamespaceMatch {
         if self.is_unrestricted() || selects_everything {
             return "every namespace".to_string();
         }
-        let by_name = (!self.namespaces.is_empty()).then(|| {
+        let mut described = String::new();
+        if !self.namespaces.is_empty() {
             let globs: Vec<String> = self.namespaces.iter().map(Glob::to_string).collect();
-            format!("namespaces {}", list(&globs))
-        });
-        let by_labels = self
-            .selector
-            .as_ref()
-            .map(|selector| format!("namespaces labelled {}", selector.describe()));
-        by_name.into_iter().chain(by_labels).collect::<Vec<_>>().join(" or ")
+            described = format!("namespaces {}", list(&globs));
+        }
+        if let Some(selector) = &self.selector {
+            if !described.is_empty() {
+                described.push_str(" or ");
+            }
+            described.push_str("namespaces labelled ");
+            described.push_str(&selector.describe());
+        }
+        described
     }
 }
 

@@ -93,14 +93,19 @@ impl LabelSelector {
             return "<everything>".to_string();
         }
         let total = self.match_labels.len() + self.match_expressions.len();
-        let shown: Vec<String> = self
-            .match_labels
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .chain(self.match_expressions.iter().map(Requirement::describe))
-            .take(MAX_DESCRIBED)
-            .map(|part| shorten(&part))
-            .collect();
+        let mut shown: Vec<String> = Vec::new();
+        for (key, value) in self.match_labels.iter() {
+            if shown.len() == MAX_DESCRIBED {
+                break;
+            }
+            shown.push(shorten(&format!("{key}={value}")));
+        }
+        for requirement in &self.match_expressions {
+            if shown.len() == MAX_DESCRIBED {
+                break;
+            }
+            shown.push(shorten(&requirement.describe()));
+        }
         match total > MAX_DESCRIBED {
             true => format!("{},… ({total} in all)", shown.join(",")),
             false => shown.join(","),
