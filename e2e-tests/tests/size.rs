@@ -19,8 +19,9 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 
-/// Issue 9: at most 300 KB with every feature, after `wasm-opt -Oz` (`make policy.wasm`).
-const BUDGET_BYTES: u64 = 300_000;
+/// At most 330 KB with every feature, both generations included (issue 15; 300 KB for Stash
+/// alone, issue 9), after `wasm-opt -Oz` (`make policy.wasm`).
+const BUDGET_BYTES: u64 = 330_000;
 
 /// How much smaller `wasm-opt -Oz` may make policy.wasm again: 0.4 % for the optimised module
 /// (binaryen 108), 17 % for the unoptimised one.
