@@ -10,6 +10,7 @@ const NOT_FOUND_PREFIX: &str = "Cannot find ";
 /// What policy-server answers for a kind the API server does not serve (its CRD is not
 /// installed): a lookup error, not an object that does not exist.
 const UNKNOWN_KIND_PREFIX: &str = "Cannot find resource ";
+const UNKNOWN_GROUP_PREFIX: &str = "error finding resource ";
 
 pub struct HostCluster;
 
@@ -47,10 +48,17 @@ fn get_resource_request(query: &Query) -> Vec<u8> {
 pub fn classify_host_error(text: &str) -> LookupError {
     let text = text.strip_prefix("Host error: ").unwrap_or(text);
     let text = text.strip_prefix("Callback evaluation failure: ").unwrap_or(text);
-    if let Some(kind) = text.strip_prefix(UNKNOWN_KIND_PREFIX) {
-        let kind = kind.split_whitespace().next().unwrap_or_default();
+    // A kind its group does not have: `Cannot find resource <group/version>/<Kind>`; a group
+    // not served at all: `error finding resource <group/version> / <Kind>: … NotFound`.
+    let unknown = match (text.strip_prefix(UNKNOWN_KIND_PREFIX), text.strip_prefix(UNKNOWN_GROUP_PREFIX)) {
+        (Some(rest), _) => rest.split_whitespace().next(),
+        (_, Some(rest)) if gist(text).ends_with("NotFound") => rest.split(':').next(),
+        _ => None,
+    };
+    if let Some(kind) = unknown {
         return LookupError::Failed(format!(
-            "the API server does not serve {kind}: the operator's CRDs are not installed"
+            "the API server does not serve {}: the operator's CRDs are not installed",
+            kind.replace(" / ", "/")
         ));
     }
     match text.starts_with(NOT_FOUND_PREFIX) {
@@ -122,6 +130,26 @@ mod tests {
             ),
             LookupError::Failed(
                 "the API server does not serve core.kubestash.com/v1alpha1/BackupBlueprint: the operator's CRDs are not installed"
+                    .into()
+            )
+        );
+        assert_eq!(
+            classify_host_error(
+                "Host error: Callback evaluation failure: error finding resource stash.appscode.com/v1beta1 / \
+                 BackupBlueprint: ApiError: the server could not find the requested resource: NotFound (Status { \
+                 status: Some(Failure), code: 404 })\n\nCaused by:\n    NotFound"
+            ),
+            LookupError::Failed(
+                "the API server does not serve stash.appscode.com/v1beta1/BackupBlueprint: the operator's CRDs are not installed"
+                    .into()
+            )
+        );
+        assert_eq!(
+            classify_host_error(
+                "error finding resource stash.appscode.com/v1beta1 / BackupBlueprint: ApiError: unavailable: ServiceUnavailable"
+            ),
+            LookupError::Failed(
+                "error finding resource stash.appscode.com/v1beta1 / BackupBlueprint: ApiError: unavailable: ServiceUnavailable"
                     .into()
             )
         );

@@ -554,6 +554,10 @@ fn check_log(section: &str, failed: &[String]) -> Result<Logged, String> {
     })
 }
 
+/// The API groups of each generation's CRDs.
+const STASH_GROUPS: &[&str] = &["stash.appscode.com"];
+const KUBESTASH_GROUPS: &[&str] = &["core.kubestash.com", "storage.kubestash.com"];
+
 /// Name of the derived case of a re-applied target.
 const REAPPLIED_UPDATE: &str = "re-applied UPDATE (the deployment as the policy mutated it)";
 
@@ -715,6 +719,16 @@ impl Harness {
             .find(|c| c.name == "scenario deployment")
             .ok_or("no deployment scenario")?;
         harness.faults(keeps_serving);
+        let kubestash = groups
+            .iter()
+            .flat_map(|(_, cases)| cases)
+            .find(|c| c.name == "scenario kubestash-statefulset")
+            .ok_or("no kubestash-statefulset scenario")?;
+        for (index, (operator, missing)) in [("Stash", KUBESTASH_GROUPS), ("KubeStash", STASH_GROUPS)].into_iter().enumerate() {
+            let port = PORT + 30 + 10 * index as u16;
+            let result = harness.one_generation(&policies, &kubeconfig, port, missing, keeps_serving, kubestash);
+            harness.record(&format!("a cluster with only {operator}'s CRDs"), result);
+        }
         let result = harness.json_log(&policies, &kubeconfig, keeps_serving);
         harness.record("--log-fmt json: the README's filter on the JSON log", result);
         for case in &refused {
@@ -943,6 +957,60 @@ impl Harness {
         self.check(keeps_serving, "validate")
             .map(|_| ())
             .map_err(|e| format!("policy-server does not serve the next request right: {e}"))
+    }
+
+    /// A cluster with one generation's CRDs (the API server serves no kind of `missing`'s
+    /// groups), on a fresh policy-server (one that has discovered no kind yet, as after a
+    /// restart, and has cached no answer): the target of the served generation is answered as
+    /// with both, and the other generation's target is refused for a lookup error that says
+    /// its BackupBlueprint's kind is not served.
+    fn one_generation(
+        &self,
+        policies: &Value,
+        kubeconfig: &Path,
+        port: u16,
+        missing: &[&str],
+        stash: &Case,
+        kubestash: &Case,
+    ) -> Result<(), String> {
+        let group_of = |api_version: &str| api_version.rsplit_once('/').map_or("", |(group, _)| group).to_string();
+        let in_missing = |api_version: &str| missing.contains(&group_of(api_version).as_str());
+        let mut stripped = stash.contents.clone();
+        stripped.cluster = Cluster::default();
+        for object in stash.contents.cluster.objects() {
+            if !in_missing(object["apiVersion"].as_str().unwrap_or_default()) {
+                stripped.cluster.add_object(object.clone()).map_err(|e| format!("{e:#}"))?;
+            }
+        }
+        stripped.kinds.retain(|k| !in_missing(&k.api_version));
+        let (served, refused) = match missing == STASH_GROUPS {
+            true => (kubestash, stash),
+            false => (stash, kubestash),
+        };
+        self.api.serve(stripped);
+        let result = (|| {
+            let options = Options::on(port, port + 1);
+            let dir = self.dir.path().join(format!("one-generation-{port}"));
+            let mut server = PolicyServer::start(&dir, policies, kubeconfig, options)?;
+            server.wait_ready(options.readiness_port, Duration::from_secs(180))?;
+            let answer = server.review("validate", &served.policy_id, &served.review())?;
+            let expected = served.expected.as_ref().map_err(|e| e.clone())?;
+            same_response(&expected.evaluation.response, &answer, served.request.object.as_ref())?;
+            let answer = server.review("validate", &refused.policy_id, &refused.review())?;
+            let message = answer.status.as_ref().and_then(|s| s.message.clone()).unwrap_or_default();
+            let blueprint_kind = match missing == STASH_GROUPS {
+                true => "stash.appscode.com/v1beta1/BackupBlueprint",
+                false => "core.kubestash.com/v1alpha1/BackupBlueprint",
+            };
+            let says = format!("the API server does not serve {blueprint_kind}: the operator's CRDs are not installed");
+            if answer.allowed || !message.contains(&says) {
+                return Err(format!("{}: expected '{says}', got {answer:?}", refused.name));
+            }
+            println!("policy-server: {missing:?} not served: {} answered as usual; {}: {message}", served.name, refused.name);
+            Ok(())
+        })();
+        self.api.serve(stash.contents.clone());
+        result
     }
 
     /// policy-server with `--log-fmt json`: the README's filter for the JSON log (`level`,
