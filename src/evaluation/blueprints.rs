@@ -76,16 +76,12 @@ fn substitution_problem(
     error: &SubstitutionError,
     request: &BackupAnnotations,
 ) -> Option<Problem> {
-    let hint = match error {
-        SubstitutionError::Undefined { name, .. } if request.custom_variables.contains_key(name) => return None,
-        SubstitutionError::Undefined { name, .. } => undefined_variable_hint(name, target),
-        SubstitutionError::Malformed { .. } => "; write a variable as ${NAME} or with an envsubst operator \
-                                                (${NAME:-default}, ${NAME^^}, …), and a literal $ as $$"
-            .to_string(),
-        SubstitutionError::SplitsCharacter { .. } => "; choose offsets between characters".to_string(),
-        SubstitutionError::TooDeep { .. }
-        | SubstitutionError::TooLarge { .. }
-        | SubstitutionError::TreeTooLarge { .. } => "; simplify the blueprint field".to_string(),
+    let hint = match (error, error.fix()) {
+        (_, Some(fix)) => fix.to_string(),
+        (SubstitutionError::Undefined { name, .. }, None) if !request.custom_variables.contains_key(name) => {
+            undefined_variable_hint(name, target)
+        }
+        _ => return None,
     };
     Some(Problem::blueprint_field(
         blueprint,

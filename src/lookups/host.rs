@@ -50,7 +50,10 @@ pub fn classify_host_error(text: &str) -> LookupError {
     let text = text.strip_prefix("Callback evaluation failure: ").unwrap_or(text);
     // A kind its group does not have: `Cannot find resource <group/version>/<Kind>`; a group
     // not served at all: `error finding resource <group/version> / <Kind>: … NotFound`.
-    let unknown = match (text.strip_prefix(UNKNOWN_KIND_PREFIX), text.strip_prefix(UNKNOWN_GROUP_PREFIX)) {
+    let unknown = match (
+        text.strip_prefix(UNKNOWN_KIND_PREFIX),
+        text.strip_prefix(UNKNOWN_GROUP_PREFIX),
+    ) {
         (Some(rest), _) => rest.split_whitespace().next(),
         (_, Some(rest)) if gist(text).ends_with("NotFound") => rest.split(':').next(),
         _ => None,

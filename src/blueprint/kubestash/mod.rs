@@ -254,22 +254,16 @@ fn substituted(value: &Value, variables: &Variables, path: &str, errors: &mut Ve
 /// The problem for a substitution error; `None` for a variable whose annotation was already
 /// reported.
 fn substitution_problem(blueprint: &str, error: &SubstitutionError, request: &KubeStashAnnotations) -> Option<Problem> {
-    let hint = match error {
-        SubstitutionError::Undefined { name, .. } if request.rejected_variables.contains(name) => return None,
-        SubstitutionError::Undefined { name, .. } => {
+    let hint = match (error, error.fix()) {
+        (_, Some(fix)) => fix.to_string(),
+        (SubstitutionError::Undefined { name, .. }, None) if !request.rejected_variables.contains(name) => {
             let name = shorten(name);
             format!(
                 "; define it on the target with the annotation {KUBESTASH_VARIABLES_PREFIX}{name} (KubeStash has no \
                  built-in variables), or give it a default in the blueprint (${{{name}:=value}})"
             )
         }
-        SubstitutionError::Malformed { .. } => "; write a variable as ${name} or with an envsubst operator \
-                                                (${name:-default}, ${name^^}, …), and a literal $ as $$"
-            .to_string(),
-        SubstitutionError::SplitsCharacter { .. } => "; choose offsets between characters".to_string(),
-        SubstitutionError::TooDeep { .. }
-        | SubstitutionError::TooLarge { .. }
-        | SubstitutionError::TreeTooLarge { .. } => "; simplify the blueprint field".to_string(),
+        _ => return None,
     };
     Some(Problem::blueprint_field(
         blueprint,

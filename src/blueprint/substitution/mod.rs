@@ -74,6 +74,22 @@ pub enum SubstitutionError {
 }
 
 impl SubstitutionError {
+    /// How to fix this error, but for an undefined variable (`None`): its fix depends on the
+    /// generation of the blueprint.
+    pub fn fix(&self) -> Option<&'static str> {
+        match self {
+            Self::Undefined { .. } => None,
+            Self::Malformed { .. } => Some(
+                "; write a variable as ${NAME} or with an envsubst operator (${NAME:-default}, ${NAME^^}, …), \
+                 and a literal $ as $$",
+            ),
+            Self::SplitsCharacter { .. } => Some("; choose offsets between characters"),
+            Self::TooDeep { .. } | Self::TooLarge { .. } | Self::TreeTooLarge { .. } => {
+                Some("; simplify the blueprint field")
+            }
+        }
+    }
+
     pub fn path(&self) -> &str {
         match self {
             Self::Undefined { path, .. }
