@@ -362,3 +362,18 @@ fn a_stored_kubestash_target_is_audited_for_drift() {
          spec.sessions); apply the object again to refresh them"
     );
 }
+
+#[test]
+fn the_pre_2024_session_key_is_one_problem_and_no_near_miss_warning() {
+    let mut annotations = trigger();
+    annotations["blueprint.kubestash.com/sessions"] = json!("daily");
+    let (outcome, calls) = admit(&kubestash_statefulset(annotations), tenant_cluster(), &pinned());
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - blueprint.kubestash.com/sessions: KubeStash no longer reads this key (renamed in v2024.4.27); use \
+         blueprint.kubestash.com/session-names"
+    );
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    assert!(calls.is_empty());
+}

@@ -22,7 +22,7 @@ fn only_a_misspelt_trigger_is_accepted_with_a_warning_at_no_lookup() {
     assert_eq!(
         outcome.warnings,
         [
-            "Deployment demo/web: annotation stash.appscode.com/backup-bluprint is not one Stash or this policy reads: \
+            "Deployment demo/web: annotation stash.appscode.com/backup-bluprint is not one Stash, KubeStash or this policy reads: \
           did you mean stash.appscode.com/backup-blueprint?"
         ]
     );
@@ -50,7 +50,7 @@ fn a_correct_object_with_a_misspelt_extra_key_is_mutated_as_before_with_the_warn
     assert_eq!(
         outcome.warnings,
         [
-            "Deployment demo/web: annotation stash.appscode.com/schedul is not one Stash or this policy reads: \
+            "Deployment demo/web: annotation stash.appscode.com/schedul is not one Stash, KubeStash or this policy reads: \
           did you mean stash.appscode.com/schedule?"
         ]
     );

@@ -13,9 +13,9 @@ use crate::blueprint::objects::BLUEPRINT_LABEL;
 use crate::report::shorten;
 use crate::support::string_map::StringMap;
 use crate::target::annotations::{
-    BACKUP_BLUEPRINT, KUBESTASH_BLUEPRINT_NAME, KUBESTASH_BLUEPRINT_NAMESPACE, KUBESTASH_SESSION_NAMES,
-    KUBESTASH_VARIABLES_PREFIX, OWNER, PARAMS_PREFIX, RESOLVED, SCHEDULE, SKIP, SKIP_REASON, SKIP_UNTIL, TARGET,
-    TARGET_PATHS, VARS_PREFIX, VOLUME_MOUNTS,
+    BACKUP_BLUEPRINT, KUBESTASH_BLUEPRINT_NAME, KUBESTASH_BLUEPRINT_NAMESPACE, KUBESTASH_OLD_SESSIONS,
+    KUBESTASH_SESSION_NAMES, KUBESTASH_VARIABLES_PREFIX, OWNER, PARAMS_PREFIX, RESOLVED, SCHEDULE, SKIP, SKIP_REASON,
+    SKIP_UNTIL, TARGET, TARGET_PATHS, VARS_PREFIX, VOLUME_MOUNTS,
 };
 
 /// The prefixes checked: Stash's, this policy's and KubeStash's.
@@ -33,7 +33,7 @@ const FAMILIES: [&str; 3] = [PARAMS_PREFIX, VARS_PREFIX, KUBESTASH_VARIABLES_PRE
 
 /// Every key read or written under the other prefixes: by this policy first (the first of
 /// equally close keys is suggested), then by Stash and KubeStash.
-const KNOWN_KEYS: [&str; 27] = [
+const KNOWN_KEYS: [&str; 28] = [
     BACKUP_BLUEPRINT,
     TARGET_PATHS,
     VOLUME_MOUNTS,
@@ -66,6 +66,8 @@ const KNOWN_KEYS: [&str; 27] = [
     KUBESTASH_BLUEPRINT_NAME,
     KUBESTASH_BLUEPRINT_NAMESPACE,
     KUBESTASH_SESSION_NAMES,
+    // Read by KubeStash before v2024.4.27: reported as a mistake of its own, not a near miss.
+    KUBESTASH_OLD_SESSIONS,
 ];
 
 /// A prefix at most this many edits from a known one is taken for it: the prefixes are 19 to 30
@@ -175,7 +177,7 @@ impl NearMisses {
                 None => (", and no known key under ", *prefix, " is close to it"),
             };
             warnings.push(format!(
-                "{object}: annotation {key} is not one Stash or this policy reads{then}{what}{end}"
+                "{object}: annotation {key} is not one Stash, KubeStash or this policy reads{then}{what}{end}"
             ));
         }
         if near.more > 0 {
@@ -494,7 +496,7 @@ mod tests {
         assert_eq!(
             warnings(&["param.stash.appscode.com/x"]),
             [
-                "Deployment demo/web: annotation param.stash.appscode.com/x is not one Stash or this policy reads: \
+                "Deployment demo/web: annotation param.stash.appscode.com/x is not one Stash, KubeStash or this policy reads: \
               did you mean params.stash.appscode.com/x?"
             ]
         );
@@ -528,9 +530,9 @@ mod tests {
         assert_eq!(
             warnings(&["stash.appscode.com/retention", "stash.apscode.com/retention"]),
             [
-                "Deployment demo/web: annotation stash.appscode.com/retention is not one Stash or this policy reads, \
+                "Deployment demo/web: annotation stash.appscode.com/retention is not one Stash, KubeStash or this policy reads, \
                  and no known key under stash.appscode.com/ is close to it",
-                "Deployment demo/web: annotation stash.apscode.com/retention is not one Stash or this policy reads, \
+                "Deployment demo/web: annotation stash.apscode.com/retention is not one Stash, KubeStash or this policy reads, \
                  and no known key under stash.appscode.com/ is close to it",
             ]
         );
@@ -557,11 +559,11 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "Deployment demo/web: annotation stash.appscode.com/backup-blueprint\\u{202e} is not one Stash or this \
+                "Deployment demo/web: annotation stash.appscode.com/backup-blueprint\\u{202e} is not one Stash, KubeStash or this \
                  policy reads: did you mean stash.appscode.com/backup-blueprint?"
                     .to_string(),
                 format!(
-                    "Deployment demo/web: annotation stash.appscode.com/{}… is not one Stash or this policy reads, \
+                    "Deployment demo/web: annotation stash.appscode.com/{}… is not one Stash, KubeStash or this policy reads, \
                      and no known key under stash.appscode.com/ is close to it",
                     "x".repeat(61)
                 ),
@@ -590,7 +592,7 @@ mod tests {
         assert_eq!(lines.len(), MAX_WARNED + 1);
         assert_eq!(
             lines[0],
-            "Deployment demo/web: annotation stash.appscode.com/backup-blueprint-0000 is not one Stash or this policy \
+            "Deployment demo/web: annotation stash.appscode.com/backup-blueprint-0000 is not one Stash, KubeStash or this policy \
              reads, and no known key under stash.appscode.com/ is close to it"
         );
         assert_eq!(
