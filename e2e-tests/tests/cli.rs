@@ -407,7 +407,10 @@ fn previews_the_examples_directory_one_line_per_object() {
     assert_eq!(lines.len(), 12 + 3 + 1, "{out}");
     for line in &lines[..lines.len() - 1] {
         assert!(
-            ["ACCEPTED  ", "REJECTED  ", "ERROR     "].iter().any(|p| line.starts_with(p)) && line.contains("examples/"),
+            ["ACCEPTED  ", "REJECTED  ", "ERROR     "]
+                .iter()
+                .any(|p| line.starts_with(p))
+                && line.contains("examples/"),
             "{line}"
         );
     }
