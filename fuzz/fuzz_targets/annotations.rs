@@ -7,8 +7,8 @@
 
 mod common;
 
-use backup_blueprint_policy::target::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES, Trigger};
 use backup_blueprint_policy::report::Subject;
+use backup_blueprint_policy::target::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES, Trigger};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
