@@ -59,7 +59,7 @@ fn every_hostile_case_is_answered_within_bounds() {
     );
 }
 
-/// Known to fail (docs/hostile-input.md, "Known to exceed the bounds"): a KubeStash target whose
+/// Known to fail (docs/hostile-input.md, "Over the bounds"): a KubeStash target whose
 /// backends name BackupStorages and RetentionPolicies with usage policies of 1.4 MB each (each
 /// under etcd's 1.5 MiB) takes the guest past 64 MiB from two backends on (14 MiB per object).
 #[test]
