@@ -498,6 +498,9 @@ struct KsRepository {
     directory: Option<Text>,
 }
 
+/// A task: its name and params.
+type KsTask = (Text, Vec<(Text, Text)>);
+
 /// A session: scheduled `0 3 * * *`, addon `workload-addon` with task `logical-backup`, one
 /// repository, unless given (or left out with the flags).
 #[derive(Arbitrary, Debug)]
@@ -506,7 +509,7 @@ struct KsSession {
     schedule: Option<Text>,
     no_scheduler: bool,
     /// The addon's name and its tasks' names and params.
-    addon: Option<(Text, Vec<(Text, Vec<(Text, Text)>)>)>,
+    addon: Option<(Text, Vec<KsTask>)>,
     no_addon: bool,
     repositories: Vec<KsRepository>,
     no_repositories: bool,

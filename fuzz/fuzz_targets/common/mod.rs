@@ -15,8 +15,8 @@ pub const MAX_BLUEPRINTS: usize = 16;
 
 /// The annotation keys the policy reads; a key written as a single digit `d` in a fuzz input
 /// stands for `KEYS[d]`, so that the fuzzer finds them without guessing 35 bytes. The KubeStash
-/// keys after the tenth are reached by the `evaluate` target's structured input (an index
-/// modulo their number) and its dictionary.
+/// keys after the tenth are written `k0` … `k4` (see `expand_key`), and reached by the
+/// `evaluate` target's structured input (an index modulo their number) and its dictionary.
 pub const KEYS: [&str; 15] = [
     "stash.appscode.com/backup-blueprint",
     "stash.appscode.com/target-paths",
@@ -49,7 +49,8 @@ pub const KUBESTASH_BUDGET: [(&str, usize); 6] = [
 
 /// `key=value` lines (a value runs to the end of its line); a key of one digit `d` stands for
 /// `KEYS[d]`, and a key starting with `d` and more text for `KEYS[d]` followed by that text
-/// (`4args` is `params.stash.appscode.com/args`).
+/// (`4args` is `params.stash.appscode.com/args`); `k` and a digit `d` stand for KubeStash's
+/// `KEYS[10 + d % 5]` (`k3paths` is `variables.kubestash.com/paths`).
 pub fn key_value_lines(text: &str) -> StringMap {
     let mut map = StringMap::new();
     for line in text.split('\n') {
@@ -61,8 +62,16 @@ pub fn key_value_lines(text: &str) -> StringMap {
 
 pub fn expand_key(key: &str) -> String {
     let mut chars = key.chars();
-    match chars.next().and_then(|c| c.to_digit(10)) {
-        Some(d) => format!("{}{}", KEYS[d as usize], chars.as_str()),
+    match chars.next() {
+        // `k0` … `k4`: KubeStash's keys (`k3namespace` is `variables.kubestash.com/namespace`).
+        Some('k') => match chars.next().and_then(|c| c.to_digit(10)) {
+            Some(d) => format!("{}{}", KEYS[10 + d as usize % 5], chars.as_str()),
+            None => key.to_string(),
+        },
+        Some(c) => match c.to_digit(10) {
+            Some(d) => format!("{}{}", KEYS[d as usize], chars.as_str()),
+            None => key.to_string(),
+        },
         None => key.to_string(),
     }
 }
