@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Seeds for the fuzz targets, from the e2e scenarios and the Stash-docs conformance cases.
+"""Seeds for the fuzz targets, from the e2e scenarios and the Stash-docs and KubeStash-docs
+conformance cases.
 
     python3 fuzz/build_corpus.py [OUT]   (OUT defaults to fuzz/seeds; needs PyYAML)
 
@@ -20,8 +21,22 @@ import yaml
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 SCENARIOS = os.path.join(ROOT, "e2e-tests", "scenarios")
-CONFORMANCE = os.path.normpath(os.path.join(ROOT, "..", "shared", "conformance", "stash-docs"))
+CONFORMANCE = os.path.join(ROOT, "tests", "conformance", "stash-docs")
+KUBESTASH_CONFORMANCE = os.path.join(ROOT, "tests", "conformance", "kubestash-docs")
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "DeploymentConfig"}
+
+# Settings the KubeStash scenarios are seeded with besides their own: each step of SPEC §11.5
+# switched on or off, pins, a value pattern, retention guardrails.
+KUBESTASH_SETTINGS = [
+    {"storageSecretCheck": "skip", "collisionCheck": "skip"},
+    {"storageSecretCheck": "warn", "collisionCheck": "warn"},
+    {"kubestash": {"pinnedVariables": {"namespace": "TARGET_NAMESPACE", "targetName": "TARGET_NAME"},
+                   "valuePattern": "^[a-z0-9/.-]{1,63}$"}},
+    {"guardrails": {"minimumRetention": {"keepLast": 20, "keepDaily": 7}, "minimumFrequency": "1h"}},
+    {"blueprintAccess": [{"blueprints": ["backup/*"], "namespaceSelector": {"matchLabels": {"backup": "enabled"}}}]},
+    {"requireBackup": {"kinds": ["StatefulSet"]}, "defaultBlueprints": [
+        {"kinds": ["StatefulSet"], "blueprint": "backup/workload-backup"}]},
+]
 
 # Schedules the e2e and conformance files do not show: every form the parser knows.
 EXTRA_SCHEDULES = [
@@ -132,6 +147,9 @@ def main():
             bundle["failure"] = message
         seeds.add("evaluate", json.dumps(bundle))
         seeds.add("evaluate", json.dumps(dict(bundle, operation="UPDATE")))
+        if name.startswith("kubestash-"):
+            for extra in KUBESTASH_SETTINGS:
+                seeds.add("evaluate", json.dumps(dict(bundle, settings=dict(settings or {}, **extra))))
         seeds.object(obj)
         for item in cluster if cluster is not shared_cluster else []:
             seeds.object(item)
@@ -152,6 +170,26 @@ def main():
             "namespace": (target.get("metadata") or {}).get("namespace", "default"),
             "object": target,
             "cluster": [o for o in (blueprint, secret) if o is not None],
+        }
+        seeds.add("evaluate", json.dumps(bundle))
+    for name in sorted(os.listdir(KUBESTASH_CONFORMANCE)):
+        directory = os.path.join(KUBESTASH_CONFORMANCE, name)
+        if not os.path.isdir(directory):
+            continue
+        blueprint = load(os.path.join(directory, "blueprint.yaml"))
+        target = load(os.path.join(directory, "target.yaml"))
+        extra_path = os.path.join(directory, "extra-objects.yaml")
+        extra = docs(extra_path) if os.path.exists(extra_path) else []
+        for obj in (blueprint, target):
+            if obj is not None:
+                seeds.object(obj)
+        if blueprint is None or target is None:
+            continue
+        bundle = {
+            "operation": "CREATE",
+            "namespace": (target.get("metadata") or {}).get("namespace", "default"),
+            "object": target,
+            "cluster": [blueprint] + extra,
         }
         seeds.add("evaluate", json.dumps(bundle))
     for schedule in EXTRA_SCHEDULES:

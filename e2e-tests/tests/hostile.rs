@@ -10,19 +10,9 @@ mod common;
 use catalogue::{Case, catalogue};
 use common::runner;
 
-#[test]
-fn the_catalogue_has_at_least_fifty_distinct_cases() {
-    let cases = catalogue();
-    let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    assert_eq!(names.len(), cases.len(), "case names are unique");
-    assert!(cases.len() >= 50, "{} cases", cases.len());
-}
-
-#[test]
-fn every_hostile_case_is_answered_within_bounds() {
-    let failures: Vec<String> = catalogue()
+/// Each case's problems, printed as the case runs.
+fn failures(cases: &[Case]) -> Vec<String> {
+    cases
         .iter()
         .filter_map(|case: &Case| {
             let observed = case.run(runner());
@@ -45,7 +35,37 @@ fn every_hostile_case_is_answered_within_bounds() {
             );
             (!problems.is_empty()).then(|| format!("{}:\n  {}", case.name, problems.join("\n  ")))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_catalogue_has_at_least_fifty_distinct_cases() {
+    let cases = catalogue();
+    let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), cases.len(), "case names are unique");
+    assert!(cases.len() >= 50, "{} cases", cases.len());
+}
+
+#[test]
+fn every_hostile_case_is_answered_within_bounds() {
+    let failures = failures(&catalogue());
+    assert!(
+        failures.is_empty(),
+        "{} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Known to fail (docs/hostile-input.md, "Over the bounds"): a KubeStash target whose
+/// backends name BackupStorages and RetentionPolicies with usage policies of 1.4 MB each (each
+/// under etcd's 1.5 MiB) takes the guest past 64 MiB from two backends on (14 MiB per object).
+#[test]
+#[ignore = "exceeds 64 MiB of guest memory: src/ keeps every storage object's answer"]
+fn kubestash_storage_objects_at_the_size_limit() {
+    let failures = failures(&catalogue::storage_objects_at_the_limit());
     assert!(
         failures.is_empty(),
         "{} cases failed:\n{}",
@@ -74,6 +94,48 @@ fn the_bounds_are_checked() {
             "3 Namespace lookups",
             "3 lookups, at most 2 expected"
         ]
+    );
+    // KubeStash's budget: two Namespaces, one blueprint, no Stash kind.
+    let lookup = |api_version: &str, kind: &str, name: &str| CallbackRequest::KubernetesGetResource {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        name: name.into(),
+        namespace: Some("backup".into()),
+        disable_cache: false,
+        field_masks: None,
+    };
+    let kubestash = [
+        namespace("a"),
+        namespace("b"),
+        lookup("core.kubestash.com/v1alpha1", "BackupBlueprint", "x"),
+        lookup("storage.kubestash.com/v1alpha1", "BackupStorage", "s"),
+        lookup("storage.kubestash.com/v1alpha1", "RetentionPolicy", "r"),
+        lookup("storage.kubestash.com/v1alpha1", "Repository", "r"),
+        lookup("core.kubestash.com/v1alpha1", "BackupConfiguration", "c"),
+    ];
+    assert_eq!(catalogue::budget_problems(&kubestash, 7), Vec::<String>::new());
+    let mut over = kubestash.to_vec();
+    over.extend([
+        namespace("c"),
+        lookup("core.kubestash.com/v1alpha1", "BackupBlueprint", "y"),
+        lookup("v1", "Secret", "s"),
+    ]);
+    assert_eq!(
+        catalogue::budget_problems(&over, 7),
+        [
+            "a lookup of a v1 Secret for a KubeStash target",
+            "3 Namespace lookups, at most 2 for KubeStash",
+            "2 BackupBlueprint lookups, at most 1 for KubeStash",
+            "a lookup of a Secret",
+            "10 lookups, at most 7 expected"
+        ]
+    );
+    let storages: Vec<CallbackRequest> = (0..9)
+        .map(|i| lookup("storage.kubestash.com/v1alpha1", "BackupStorage", &format!("s{i}")))
+        .collect();
+    assert_eq!(
+        catalogue::budget_problems(&storages, 9),
+        ["9 BackupStorage lookups, at most 8 for KubeStash"]
     );
     assert!(catalogue::is_unsafe_in_message('\u{202e}') && catalogue::is_unsafe_in_message('\u{0}'));
     assert!(catalogue::is_unsafe_in_message('\u{200f}') && catalogue::is_unsafe_in_message('\u{2028}'));

@@ -1,14 +1,20 @@
-//! `annotations::parse` and `annotations::trigger` on arbitrary annotation maps.
+//! `annotations::parse` and `annotations::trigger` on arbitrary annotation maps, and KubeStash's
+//! `kubestash::parse` and `generation::trigger`.
 //!
 //! Input: one flag byte (bit 0: the target is a workload), then `key=value` lines (see
 //! `common::key_value_lines`). Checks: no panic; a blueprint list is empty whenever a
-//! problem concerns it and never longer than 16; parsing twice gives the same result.
+//! problem concerns it and never longer than 16; KubeStash's session names at most 32 and
+//! distinct, its variables at most 100, each an envsubst name with a value of at most 1,024
+//! characters and no `"`, `\` or control character (what KubeStash would paste into JSON);
+//! both generations' triggers make `Both`; parsing twice gives the same result.
 #![no_main]
 
 mod common;
 
-use backup_blueprint_policy::target::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES, Trigger};
 use backup_blueprint_policy::report::Subject;
+use backup_blueprint_policy::target::annotations::{self, BACKUP_BLUEPRINT, MAX_BLUEPRINTS, MAX_ENTRIES};
+use backup_blueprint_policy::target::generation::{self, Trigger};
+use backup_blueprint_policy::target::kubestash::{self, MAX_SESSION_NAMES, MAX_VALUE_CHARS, MAX_VARIABLES};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -52,4 +58,30 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     assert_eq!(annotations::parse(&map, is_workload), (parsed, problems));
+
+    let (kubestash, problems) = kubestash::parse(&map);
+    if let Some(names) = &kubestash.session_names {
+        assert!(names.len() <= MAX_SESSION_NAMES, "{} session names", names.len());
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "a session name listed twice: {names:?}");
+    }
+    assert!(kubestash.variables.len() <= MAX_VARIABLES);
+    for (name, value) in kubestash.variables.iter() {
+        assert!(kubestash::is_identifier(name), "variable {name:?}");
+        assert!(value.chars().count() <= MAX_VALUE_CHARS);
+        assert!(
+            !value.chars().any(|c| c == '"' || c == '\\' || c.is_control()),
+            "a value KubeStash would paste into JSON: {value:?}"
+        );
+    }
+    for problem in &problems {
+        assert!(problem.to_string().len() <= common::MAX_MESSAGE_BYTES);
+    }
+    assert_eq!(kubestash::parse(&map), (kubestash, problems));
+    let both = generation::trigger(&map, is_workload);
+    let stash = matches!(trigger, Trigger::Present(_) | Trigger::Incomplete { .. });
+    let kubestash_keys = map.contains_key(common::KEYS[10]) || map.contains_key(common::KEYS[11]);
+    if stash && kubestash_keys {
+        assert_eq!(both, Trigger::Both);
+    }
 });

@@ -6,21 +6,29 @@
 //! - anything else, read with `arbitrary` as a target object, its annotations, a few
 //!   BackupBlueprints, Secrets, Namespaces, existing Repositories and BackupConfigurations, and
 //!   settings, all built from a small vocabulary of names and `${TARGET_*}` expressions so that
-//!   the fuzzer gets past the annotation syntax into resolution, checks and emission.
+//!   the fuzzer gets past the annotation syntax into resolution, checks and emission; and for
+//!   KubeStash (SPEC §11) its trigger, session names and variables, namespaced
+//!   BackupBlueprints with usage policies, backends, sessions and repositories, BackupStorages,
+//!   RetentionPolicies, existing KubeStash Repositories and BackupConfigurations, and the
+//!   `kubestash` settings.
 //!
 //! Checks: no panic; a rejection or warning is at most 4 KiB; the host calls stay within the
-//! host-call budget (≤ 1 Namespace + 16 × (1 BackupBlueprint + 1 Secret + 2 collision lookups))
-//! and none is made twice; the answer is written as serde_json writes it; a mutated object
-//! evaluated again as an UPDATE is accepted as it is.
+//! host-call budget of the target's generation (Stash: ≤ 1 Namespace + 16 × (1 BackupBlueprint +
+//! 1 Secret + 2 collision lookups); KubeStash: ≤ 2 Namespaces + 1 BackupBlueprint + 8
+//! BackupStorages + 8 RetentionPolicies + 32 Repositories + 1 BackupConfiguration) and none is
+//! made twice; the answer is written as serde_json writes it; a mutated object evaluated again
+//! as an UPDATE is accepted as it is.
+//!
+//! `FUZZ_DUMP=1` prints each case as a JSON bundle, then its decision and host calls.
 #![no_main]
 
 mod common;
 
 use arbitrary::{Arbitrary, Unstructured};
-use backup_blueprint_policy::support::civil_date::{Date, FixedClock};
-use backup_blueprint_policy::lookups::MemoryCluster;
 use backup_blueprint_policy::evaluation::policy::{Admission, Decision, evaluate_at};
+use backup_blueprint_policy::lookups::MemoryCluster;
 use backup_blueprint_policy::settings::{self, Settings};
+use backup_blueprint_policy::support::civil_date::{Date, FixedClock};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
@@ -110,15 +118,17 @@ impl Case {
         let outcome = evaluate_at(admission, &self.settings, &cluster, &clock);
         common::check_outcome(&outcome, &cluster.calls.borrow());
         if dump {
-            let calls = cluster.calls.borrow().len();
+            let calls = cluster.calls.borrow();
             let decision = match &outcome.decision {
                 Decision::Accept => "accept",
                 Decision::Mutate(_) => "mutate",
                 Decision::Reject(_) => "reject",
             };
             eprintln!(
-                "decision: {decision}, {calls} host calls, {} warnings",
-                outcome.warnings.len()
+                "decision: {decision}, {} host calls, {} warnings; calls: {}",
+                calls.len(),
+                outcome.warnings.len(),
+                calls.join(", ")
             );
         }
         let Decision::Mutate(mutated) = &outcome.decision else {
@@ -218,6 +228,26 @@ const WORDS: &[&str] = &[
     "é",
     "\u{0}",
     "\u{202e}",
+    // KubeStash: its variables, the e2e cluster's names, JSON that a value would inject.
+    "${namespace}",
+    "${targetName}",
+    "${paths}",
+    "${namespace}-${targetName}",
+    "/${namespace}/${targetName}",
+    "shop-a",
+    "workload-backup",
+    "gcs-storage",
+    "keep-30-days",
+    "gcs-backend",
+    "daily",
+    "default-blueprint",
+    "statefulset-db",
+    "backup/workload-backup",
+    "backup/*",
+    "r\",\"deletionPolicy\":\"WipeOut",
+    "\\",
+    "\"",
+    "\n",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -253,6 +283,7 @@ enum Name {
 
 const NAMES: &[&str] = &[
     "web",
+    "backup/workload-backup",
     "gcs-daily",
     "db-daily",
     "gold-hourly",
@@ -260,7 +291,13 @@ const NAMES: &[&str] = &[
     "shared-gcs",
     "gcs-secret",
 ];
-const NAMESPACES: &[&str] = &["demo", "backup", "team-a", "prod-1", "default"];
+const NAMESPACES: &[&str] = &["demo", "backup", "team-a", "prod-1", "default", "shop-a"];
+/// KubeStash blueprint, storage and session names, and the variables its blueprints use.
+const KS_BLUEPRINTS: &[&str] = &["workload-backup", "postgres-default-backup-blueprint", "gcs-daily"];
+const KS_STORAGES: &[&str] = &["gcs-storage", "keep-30-days", "s3-storage"];
+const KS_BACKENDS: &[&str] = &["gcs-backend", "s3-backend"];
+const KS_SESSIONS: &[&str] = &["daily", "frequent-backup", "weekly"];
+const KS_VARIABLES: &[&str] = &["namespace", "targetName", "paths", "repo-name"];
 
 impl Name {
     fn render(&self, names: &[&str]) -> String {
@@ -401,6 +438,117 @@ struct Input {
     existing: Vec<Existing>,
     settings: SettingsInput,
     failure: Option<Text>,
+    kubestash: KubeStashInput,
+}
+
+/// KubeStash's side of a case: the trigger and its annotations, and the cluster's objects. Its
+/// parts are arranged so that few bytes (arbitrary reads zeros past the end: the first variant,
+/// `None`, `false`, an empty list) make a target that resolves: a trigger on `demo/workload-backup`
+/// when the target has no Stash trigger, and without other blueprints a blueprint
+/// `demo/workload-backup` with one backend on `gcs-storage` and one session with one repository.
+#[derive(Arbitrary, Debug)]
+struct KubeStashInput {
+    trigger: KsTrigger,
+    session_names: Option<Vec<Name>>,
+    variables: Vec<(Name, Text)>,
+    blueprints: Vec<KsBlueprint>,
+    storages: Vec<KsStorage>,
+    existing: Vec<KsExisting>,
+    pinned: Vec<(Name, u8)>,
+    value_pattern: Option<Text>,
+}
+
+/// `blueprint.kubestash.com/{name,namespace}`.
+#[derive(Arbitrary, Debug)]
+enum KsTrigger {
+    /// Both, unless the target has Stash's trigger.
+    Auto(Name, Name),
+    /// Both, whatever Stash's.
+    Always(Name, Name),
+    Absent,
+    NameOnly(Name),
+    NamespaceOnly(Name),
+}
+
+#[derive(Arbitrary, Debug)]
+enum UsagePolicy {
+    Absent,
+    All,
+    Same,
+    /// `matchLabels` and `matchExpressions` (key, operator index, values).
+    Selector(Vec<(Text, Text)>, Vec<(Text, u8, Vec<Text>)>),
+    Other(Text),
+}
+
+/// A backend: `storageRef` is `gcs-storage` in the blueprint's namespace unless given, or left
+/// out with `no_storage`.
+#[derive(Arbitrary, Debug)]
+struct KsBackend {
+    name: Name,
+    storage: Option<(Name, Option<Name>)>,
+    no_storage: bool,
+    retention: Option<(Name, Option<Name>)>,
+}
+
+/// A repository: `default-blueprint` in `/default-blueprint` unless given.
+#[derive(Arbitrary, Debug)]
+struct KsRepository {
+    name: Option<Text>,
+    backend: Name,
+    directory: Option<Text>,
+}
+
+/// A task: its name and params.
+type KsTask = (Text, Vec<(Text, Text)>);
+
+/// A session: scheduled `0 3 * * *`, addon `workload-addon` with task `logical-backup`, one
+/// repository, unless given (or left out with the flags).
+#[derive(Arbitrary, Debug)]
+struct KsSession {
+    name: Name,
+    schedule: Option<Text>,
+    no_scheduler: bool,
+    /// The addon's name and its tasks' names and params.
+    addon: Option<(Text, Vec<KsTask>)>,
+    no_addon: bool,
+    repositories: Vec<KsRepository>,
+    no_repositories: bool,
+}
+
+#[derive(Arbitrary, Debug)]
+struct KsBlueprint {
+    name: Name,
+    namespace: Name,
+    usage: UsagePolicy,
+    template_namespace: Option<Text>,
+    backends: Vec<KsBackend>,
+    sessions: Vec<KsSession>,
+    deletion_policy: Option<Text>,
+}
+
+/// A BackupStorage, or a RetentionPolicy when `retention`; besides these, the cluster always has
+/// BackupStorage `gcs-storage` and RetentionPolicy `keep-30-days` in the blueprints' namespaces,
+/// usable from every namespace.
+#[derive(Arbitrary, Debug)]
+struct KsStorage {
+    retention: bool,
+    name: Name,
+    namespace: Name,
+    usage: UsagePolicy,
+    last: Option<i16>,
+    daily: Option<u8>,
+}
+
+/// An existing KubeStash Repository, or BackupConfiguration when not `repository`.
+#[derive(Arbitrary, Debug)]
+struct KsExisting {
+    repository: bool,
+    namespace: Name,
+    name: Text,
+    /// `spec.appRef` / `spec.target` names this target.
+    this_target: bool,
+    owner: Owner,
+    storage: Option<Name>,
 }
 
 const KINDS: &[&str] = &[
@@ -423,7 +571,7 @@ impl Input {
                 AnnotationKey::Known(i, suffix) => {
                     let suffix = suffix
                         .as_ref()
-                        .map(|s| s.render(&["TEAM", "args", "X"]))
+                        .map(|s| s.render(&["TEAM", "args", "X", "namespace", "targetName"]))
                         .unwrap_or_default();
                     format!("{}{suffix}", common::KEYS[*i as usize % common::KEYS.len()])
                 }
@@ -435,6 +583,7 @@ impl Input {
             let names: Vec<String> = list.iter().map(|n| n.render(NAMES)).collect();
             annotations.insert(common::KEYS[0].into(), Value::String(names.join(",")));
         }
+        self.kubestash.annotate(&mut annotations);
         let mut metadata = json!({"name": name, "namespace": namespace, "annotations": annotations});
         if self.uid {
             metadata["uid"] = json!("0b5e2d5c-1111-2222-3333-444455556666");
@@ -482,7 +631,10 @@ impl Input {
             }
             cluster.push(json!({"apiVersion": api_version, "kind": kind, "metadata": metadata}));
         }
+        self.kubestash
+            .objects(&mut cluster, api_version, kind, &name, &namespace, &target_id);
         let mut settings_json = self.settings.json();
+        self.kubestash.settings(&mut settings_json);
         let settings = match settings::parse(settings_json.to_string().as_bytes()) {
             Ok(settings) => settings,
             Err(_) => {
@@ -756,5 +908,291 @@ impl SettingsInput {
             settings.insert("guardrails".into(), Value::Object(guardrails));
         }
         Value::Object(settings)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// KubeStash
+// ---------------------------------------------------------------------------------------------
+
+const OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist", "Bogus"];
+const FACTS: &[&str] = &[
+    "TARGET_NAMESPACE",
+    "TARGET_NAME",
+    "TARGET_KIND",
+    "TARGET_APP_RESOURCE",
+    "TARGET_APP_VERSION",
+    "TARGET_OTHER",
+];
+
+impl UsagePolicy {
+    fn json(&self) -> Option<Value> {
+        let from = |from: &str| json!({"allowedNamespaces": {"from": from}});
+        Some(match self {
+            UsagePolicy::Absent => return None,
+            UsagePolicy::All => from("All"),
+            UsagePolicy::Same => from("Same"),
+            UsagePolicy::Selector(labels, expressions) => {
+                let labels: Map<String, Value> = labels.iter().map(|(k, v)| (k.render(), json!(v.render()))).collect();
+                let expressions: Vec<Value> = expressions
+                    .iter()
+                    .map(|(key, operator, values)| {
+                        let values: Vec<String> = values.iter().map(Text::render).collect();
+                        json!({"key": key.render(), "operator": OPERATORS[*operator as usize % OPERATORS.len()],
+                            "values": values})
+                    })
+                    .collect();
+                json!({"allowedNamespaces": {"from": "Selector",
+                    "selector": {"matchLabels": labels, "matchExpressions": expressions}}})
+            }
+            UsagePolicy::Other(text) => from(&text.render()),
+        })
+    }
+}
+
+fn object_name(reference: &(Name, Option<Name>), names: &[&str]) -> Value {
+    let (name, namespace) = reference;
+    match namespace {
+        Some(namespace) => json!({"name": name.render(names), "namespace": namespace.render(NAMESPACES)}),
+        None => json!({"name": name.render(names)}),
+    }
+}
+
+impl KsBlueprint {
+    fn object(&self) -> Value {
+        let mut backends: Vec<Value> = self
+            .backends
+            .iter()
+            .map(|backend| {
+                let mut value = json!({"name": backend.name.render(KS_BACKENDS)});
+                match &backend.storage {
+                    _ if backend.no_storage => {}
+                    Some(storage) => value["storageRef"] = object_name(storage, KS_STORAGES),
+                    None => value["storageRef"] = json!({"name": KS_STORAGES[0]}),
+                }
+                if let Some(retention) = &backend.retention {
+                    value["retentionPolicy"] = object_name(retention, KS_STORAGES);
+                }
+                value
+            })
+            .collect();
+        if backends.is_empty() {
+            backends.push(json!({"name": KS_BACKENDS[0], "storageRef": {"name": KS_STORAGES[0]}}));
+        }
+        let mut sessions: Vec<Value> = self.sessions.iter().map(KsSession::json).collect();
+        if sessions.is_empty() {
+            sessions.push(KsSession::default_json());
+        }
+        let mut template = json!({"backends": backends, "sessions": sessions});
+        if let Some(namespace) = &self.template_namespace {
+            template["namespace"] = json!(namespace.render());
+        }
+        if let Some(policy) = &self.deletion_policy {
+            template["deletionPolicy"] = json!(policy.render());
+        }
+        let mut spec = json!({"backupConfigurationTemplate": template});
+        if let Some(usage) = self.usage.json() {
+            spec["usagePolicy"] = usage;
+        }
+        json!({"apiVersion": "core.kubestash.com/v1alpha1", "kind": "BackupBlueprint",
+            "metadata": {"name": self.name.render(KS_BLUEPRINTS), "namespace": self.namespace.render(NAMESPACES)},
+            "spec": spec})
+    }
+}
+
+impl KsSession {
+    fn default_json() -> Value {
+        KsSession {
+            name: Name::Known(0),
+            schedule: None,
+            no_scheduler: false,
+            addon: None,
+            no_addon: false,
+            repositories: Vec::new(),
+            no_repositories: false,
+        }
+        .json()
+    }
+
+    fn json(&self) -> Value {
+        let mut repositories: Vec<Value> = self
+            .repositories
+            .iter()
+            .map(|r| {
+                let name = r.name.as_ref().map_or("default-blueprint".to_string(), Text::render);
+                let directory = r
+                    .directory
+                    .as_ref()
+                    .map_or("/default-blueprint".to_string(), Text::render);
+                json!({"name": name, "backend": r.backend.render(KS_BACKENDS),
+                    "directory": directory, "encryptionSecret": {"name": "encrypt-secret"}})
+            })
+            .collect();
+        if repositories.is_empty() && !self.no_repositories {
+            repositories.push(json!({"name": "default-blueprint", "backend": KS_BACKENDS[0],
+                "directory": "/default-blueprint", "encryptionSecret": {"name": "encrypt-secret"}}));
+        }
+        let mut session = json!({"name": self.name.render(KS_SESSIONS), "repositories": repositories});
+        if !self.no_scheduler {
+            let schedule = self.schedule.as_ref().map_or("0 3 * * *".to_string(), Text::render);
+            session["scheduler"] = json!({"schedule": schedule, "jobTemplate": {"backoffLimit": 1}});
+        }
+        if self.addon.is_none() && !self.no_addon {
+            session["addon"] = json!({"name": "workload-addon", "tasks": [{"name": "logical-backup"}]});
+        }
+        if let Some((name, tasks)) = &self.addon {
+            let tasks: Vec<Value> = tasks
+                .iter()
+                .map(|(name, params)| {
+                    let params: Map<String, Value> =
+                        params.iter().map(|(k, v)| (k.render(), json!(v.render()))).collect();
+                    json!({"name": name.render(), "params": params})
+                })
+                .collect();
+            session["addon"] = json!({"name": name.render(), "tasks": tasks});
+        }
+        session
+    }
+}
+
+impl KubeStashInput {
+    fn annotate(&self, annotations: &mut Map<String, Value>) {
+        let (name, namespace) = match &self.trigger {
+            KsTrigger::Auto(..) if annotations.contains_key(common::KEYS[0]) => (None, None),
+            KsTrigger::Auto(name, namespace) | KsTrigger::Always(name, namespace) => (Some(name), Some(namespace)),
+            KsTrigger::Absent => (None, None),
+            KsTrigger::NameOnly(name) => (Some(name), None),
+            KsTrigger::NamespaceOnly(namespace) => (None, Some(namespace)),
+        };
+        if let Some(name) = name {
+            annotations.insert(common::KEYS[10].into(), json!(name.render(KS_BLUEPRINTS)));
+        }
+        if let Some(namespace) = namespace {
+            annotations.insert(common::KEYS[11].into(), json!(namespace.render(NAMESPACES)));
+        }
+        if let Some(names) = &self.session_names {
+            let names: Vec<String> = names.iter().map(|n| n.render(KS_SESSIONS)).collect();
+            annotations.insert(common::KEYS[12].into(), json!(names.join(",")));
+        }
+        for (name, value) in &self.variables {
+            annotations.insert(
+                format!("{}{}", common::KEYS[13], name.render(KS_VARIABLES)),
+                json!(value.render()),
+            );
+        }
+    }
+
+    fn objects(
+        &self,
+        cluster: &mut Vec<Value>,
+        api_version: &str,
+        kind: &str,
+        name: &str,
+        namespace: &str,
+        target_id: &str,
+    ) {
+        let default = [KsBlueprint {
+            name: Name::Known(0),
+            namespace: Name::Known(0),
+            usage: UsagePolicy::Absent,
+            template_namespace: None,
+            backends: Vec::new(),
+            sessions: Vec::new(),
+            deletion_policy: None,
+        }];
+        let blueprints = match self.blueprints.is_empty() {
+            true => &default[..],
+            false => &self.blueprints[..],
+        };
+        cluster.extend(blueprints.iter().map(KsBlueprint::object));
+        let mut namespaces: Vec<String> = blueprints.iter().map(|b| b.namespace.render(NAMESPACES)).collect();
+        namespaces.dedup();
+        for namespace in namespaces {
+            let all = json!({"allowedNamespaces": {"from": "All"}});
+            cluster.push(
+                json!({"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "BackupStorage",
+                "metadata": {"name": KS_STORAGES[0], "namespace": namespace},
+                "spec": {"storage": {"provider": "gcs", "gcs": {"bucket": "b", "secretName": "gcs-secret"}},
+                    "usagePolicy": all}}),
+            );
+            cluster.push(
+                json!({"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "RetentionPolicy",
+                "metadata": {"name": KS_STORAGES[1], "namespace": namespace},
+                "spec": {"successfulSnapshots": {"last": 10}, "usagePolicy": all}}),
+            );
+        }
+        for storage in &self.storages {
+            let kind = if storage.retention {
+                "RetentionPolicy"
+            } else {
+                "BackupStorage"
+            };
+            let mut spec = match storage.retention {
+                true => {
+                    let mut snapshots = Map::new();
+                    if let Some(last) = storage.last {
+                        snapshots.insert("last".into(), json!(last));
+                    }
+                    if let Some(daily) = storage.daily {
+                        snapshots.insert("daily".into(), json!(daily));
+                    }
+                    json!({"successfulSnapshots": snapshots})
+                }
+                false => json!({"storage": {"provider": "gcs", "gcs": {"bucket": "b", "secretName": "gcs-secret"}},
+                    "deletionPolicy": "WipeOut"}),
+            };
+            if let Some(usage) = storage.usage.json() {
+                spec["usagePolicy"] = usage;
+            }
+            cluster.push(json!({"apiVersion": "storage.kubestash.com/v1alpha1", "kind": kind,
+                "metadata": {"name": storage.name.render(KS_STORAGES), "namespace": storage.namespace.render(NAMESPACES)},
+                "spec": spec}));
+        }
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        let this = json!({"apiGroup": group, "kind": kind, "name": name, "namespace": namespace});
+        for existing in &self.existing {
+            let mut metadata =
+                json!({"name": existing.name.render(), "namespace": existing.namespace.render(NAMESPACES)});
+            match &existing.owner {
+                Owner::None => {}
+                Owner::This => metadata["annotations"] = json!({"autobackup.kubewarden.io/target": target_id}),
+                Owner::Other(text) => {
+                    metadata["annotations"] = json!({"autobackup.kubewarden.io/target": text.render()})
+                }
+            }
+            let reference = match existing.this_target {
+                true => this.clone(),
+                false => json!({"apiGroup": "apps", "kind": "StatefulSet", "name": "other", "namespace": namespace}),
+            };
+            let object = match existing.repository {
+                true => {
+                    let mut spec = json!({"appRef": reference, "path": "/p"});
+                    if let Some(storage) = &existing.storage {
+                        spec["storageRef"] = json!({"name": storage.render(KS_STORAGES), "namespace": existing.namespace.render(NAMESPACES)});
+                    }
+                    json!({"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "Repository",
+                        "metadata": metadata, "spec": spec})
+                }
+                false => json!({"apiVersion": "core.kubestash.com/v1alpha1", "kind": "BackupConfiguration",
+                    "metadata": metadata, "spec": {"target": reference}}),
+            };
+            cluster.push(object);
+        }
+    }
+
+    fn settings(&self, settings: &mut Value) {
+        if self.pinned.is_empty() && self.value_pattern.is_none() {
+            return;
+        }
+        let pinned: Map<String, Value> = self
+            .pinned
+            .iter()
+            .map(|(name, fact)| (name.render(KS_VARIABLES), json!(FACTS[*fact as usize % FACTS.len()])))
+            .collect();
+        let mut kubestash = json!({"pinnedVariables": pinned});
+        if let Some(pattern) = &self.value_pattern {
+            kubestash["valuePattern"] = json!(pattern.render());
+        }
+        settings["kubestash"] = kubestash;
     }
 }

@@ -38,6 +38,10 @@ const TARGET: &str = "autobackup.kubewarden.io/target";
 const SKIP: &str = "autobackup.kubewarden.io/skip";
 const SKIP_REASON: &str = "autobackup.kubewarden.io/skip-reason";
 const SKIP_UNTIL: &str = "autobackup.kubewarden.io/skip-until";
+const KS_NAME: &str = "blueprint.kubestash.com/name";
+const KS_NAMESPACE: &str = "blueprint.kubestash.com/namespace";
+const KS_SESSIONS: &str = "blueprint.kubestash.com/session-names";
+const KS_VARS: &str = "variables.kubestash.com/";
 
 /// What a case must be answered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,45 +132,89 @@ pub fn is_unsafe_in_message(c: char) -> bool {
         )
 }
 
-/// The host-call budget: at most one Namespace, at most 16 BackupBlueprints, per blueprint one Secret and
-/// two collision lookups, nothing else, never the same lookup twice; and at most `max_calls`.
+/// KubeStash's host-call budget (SPEC §11.5), per kind: at most 2 Namespaces (the target's and
+/// the BackupConfiguration's), 1 BackupBlueprint, 1 per distinct BackupStorage and
+/// RetentionPolicy (at most 8 backends), 1 per distinct repository (at most 32) and 1
+/// BackupConfiguration.
+pub const KUBESTASH_BUDGET: [(&str, usize); 6] = [
+    ("Namespace", 2),
+    ("BackupBlueprint", 1),
+    ("BackupStorage", 8),
+    ("RetentionPolicy", 8),
+    ("Repository", 32),
+    ("BackupConfiguration", 1),
+];
+
+/// Whether a lookup is of KubeStash's API groups (`*.kubestash.com`).
+fn is_kubestash(api_version: &str) -> bool {
+    api_version
+        .split_once('/')
+        .is_some_and(|(group, _)| group.ends_with(".kubestash.com"))
+}
+
+/// The host-call budget, never the same lookup twice, and at most `max_calls` (0 where the
+/// annotations alone make the object invalid). A case whose lookups include a KubeStash kind is
+/// held to KubeStash's budget ([`KUBESTASH_BUDGET`]), with only KubeStash kinds besides
+/// Namespaces; any other to Stash's: at most one Namespace, at most 16 BackupBlueprints, per
+/// blueprint one Secret and two collision lookups, nothing else.
 pub fn budget_problems(lookups: &[CallbackRequest], max_calls: usize) -> Vec<String> {
     let mut problems = Vec::new();
     let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut seen = BTreeSet::new();
+    let kubestash = lookups.iter().any(|lookup| is_kubestash(lookup.resource_type().0));
     for lookup in lookups {
         let CallbackRequest::KubernetesGetResource {
-            kind, name, namespace, ..
+            api_version,
+            kind,
+            name,
+            namespace,
+            ..
         } = lookup;
         *per_kind.entry(kind.as_str()).or_default() += 1;
         if !seen.insert(format!("{lookup:?}")) {
             problems.push(format!("looked up twice: {kind} {namespace:?}/{}", cut(name)));
         }
-    }
-    let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
-    let blueprints = count("BackupBlueprint");
-    if count("Namespace") > 1 {
-        problems.push(format!("{} Namespace lookups", count("Namespace")));
-    }
-    if blueprints > MAX_BLUEPRINTS {
-        problems.push(format!("{blueprints} BackupBlueprint lookups"));
-    }
-    for kind in ["Secret", "Repository", "BackupConfiguration"] {
-        if count(kind) > blueprints {
-            problems.push(format!("{} {kind} lookups for {blueprints} blueprints", count(kind)));
+        if kubestash && kind != "Namespace" && !is_kubestash(api_version) {
+            problems.push(format!("a lookup of a {api_version} {kind} for a KubeStash target"));
         }
     }
-    for kind in per_kind.keys() {
-        if ![
-            "Namespace",
-            "BackupBlueprint",
-            "Secret",
-            "Repository",
-            "BackupConfiguration",
-        ]
-        .contains(kind)
-        {
-            problems.push(format!("a lookup of a {kind}"));
+    let count = |kind: &str| per_kind.get(kind).copied().unwrap_or(0);
+    if kubestash {
+        for (kind, most) in KUBESTASH_BUDGET {
+            if count(kind) > most {
+                problems.push(format!("{} {kind} lookups, at most {most} for KubeStash", count(kind)));
+            }
+        }
+        for kind in per_kind.keys() {
+            if !KUBESTASH_BUDGET.iter().any(|(known, _)| known == kind) {
+                problems.push(format!("a lookup of a {kind}"));
+            }
+        }
+    } else {
+        let blueprints = count("BackupBlueprint");
+        if count("Namespace") > 1 {
+            problems.push(format!("{} Namespace lookups", count("Namespace")));
+        }
+        if blueprints > MAX_BLUEPRINTS {
+            problems.push(format!("{blueprints} BackupBlueprint lookups"));
+        }
+        for kind in ["Secret", "Repository", "BackupConfiguration"] {
+            if count(kind) > blueprints {
+                problems.push(format!("{} {kind} lookups for {blueprints} blueprints", count(kind)));
+            }
+        }
+        for kind in per_kind.keys() {
+            if ![
+                "Namespace",
+                "BackupBlueprint",
+                "Secret",
+                "Repository",
+                "BackupConfiguration",
+            ]
+            .contains(kind)
+            {
+                problems.push(format!("a lookup of a {kind}"));
+            }
         }
     }
     if lookups.len() > max_calls {
@@ -432,7 +480,7 @@ fn annotations_of(pairs: impl IntoIterator<Item = (String, String)>) -> Map<Stri
 }
 
 /// A builder: every case starts from an object and is given what it needs.
-struct Builder {
+pub struct Builder {
     case: Case,
 }
 
@@ -526,6 +574,9 @@ pub fn catalogue() -> Vec<Case> {
     cases.extend(forged());
     cases.extend(go_text());
     cases.extend(near_misses());
+    cases.extend(kubestash_annotations());
+    cases.extend(kubestash_templates());
+    cases.extend(kubestash_usage());
     cases
 }
 
@@ -1189,4 +1240,540 @@ fn near_misses() -> Vec<Case> {
             .calls(0)
             .accepted(),
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// KubeStash (SPEC §11): its annotations, its namespaced blueprints, its storage objects.
+
+/// A KubeStash trigger on `namespace/name`, with the `paths` variable the e2e cluster's
+/// `backup/workload-backup` needs.
+fn ks_trigger(name: &str, namespace: &str) -> Map<String, Value> {
+    let mut annotations = Map::new();
+    annotations.insert(KS_NAME.into(), json!(name));
+    annotations.insert(KS_NAMESPACE.into(), json!(namespace));
+    annotations.insert(format!("{KS_VARS}paths"), json!("/var/lib/db"));
+    annotations
+}
+
+/// The kubestash-statefulset scenario's settings: `namespace` and `targetName` pinned.
+fn ks_settings() -> Value {
+    json!({"kubestash": {"pinnedVariables": {"namespace": "TARGET_NAMESPACE", "targetName": "TARGET_NAME"}}})
+}
+
+/// StatefulSet shop-a/db (its namespace labelled backup=enabled) with `annotations`.
+fn ks_case(name: &str, annotations: Map<String, Value>) -> Builder {
+    case(name, statefulset("shop-a", Value::Object(annotations)))
+        .settings(ks_settings())
+        // The blueprint, the target's Namespace, the BackupStorage, the RetentionPolicy, the
+        // BackupConfiguration and the Repository (kubestash-statefulset).
+        .calls(6)
+}
+
+/// StatefulSet shop-a/db on `backup/workload-backup` with `extra` annotations.
+fn ks_workload(name: &str, extra: impl IntoIterator<Item = (String, String)>) -> Builder {
+    let mut annotations = ks_trigger("workload-backup", "backup");
+    annotations.extend(annotations_of(extra));
+    ks_case(name, annotations)
+}
+
+fn ks_backend(name: &str, storage: &str, retention: &str) -> Value {
+    json!({"name": name, "storageRef": {"name": storage, "namespace": "backup"},
+           "retentionPolicy": {"name": retention, "namespace": "backup"}})
+}
+
+fn ks_repository(name: &str, directory: &str) -> Value {
+    json!({"name": name, "backend": "gcs-backend", "directory": directory,
+           "encryptionSecret": {"name": "encrypt-secret", "namespace": "backup"}})
+}
+
+fn ks_session(name: &str, repositories: Vec<Value>) -> Value {
+    json!({"name": name, "scheduler": {"schedule": "0 3 * * *", "jobTemplate": {"backoffLimit": 1}},
+           "repositories": repositories,
+           "addon": {"name": "workload-addon", "tasks": [{"name": "logical-backup", "params": {"paths": "${paths}"}}]}})
+}
+
+/// backup/workload-backup's template: one backend (backup/gcs-storage, backup/keep-30-days),
+/// one session `daily` with one repository.
+fn ks_template() -> Value {
+    json!({
+        "backends": [ks_backend("gcs-backend", "gcs-storage", "keep-30-days")],
+        "sessions": [ks_session("daily", vec![ks_repository("${namespace}-${targetName}", "/${namespace}/${targetName}")])],
+    })
+}
+
+/// BackupBlueprint backup/hostile with `usagePolicy` and `template`.
+fn ks_blueprint(usage: Value, template: Value) -> Value {
+    json!({"apiVersion": "core.kubestash.com/v1alpha1", "kind": "BackupBlueprint",
+           "metadata": {"name": "hostile", "namespace": "backup"},
+           "spec": {"usagePolicy": usage, "backupConfigurationTemplate": template}})
+}
+
+fn ks_all() -> Value {
+    json!({"allowedNamespaces": {"from": "All"}})
+}
+
+/// StatefulSet shop-a/db on backup/hostile (usable from every namespace), whose template is
+/// `template`: no Namespace lookup.
+fn ks_hostile(name: &str, template: Value) -> Builder {
+    ks_case(name, ks_trigger("hostile", "backup"))
+        .with(ks_blueprint(ks_all(), template))
+        .calls(5)
+}
+
+/// A storage object in `backup` with a usage policy.
+fn ks_storage(kind: &str, name: &str, usage: Value, spec: Value) -> Value {
+    let mut spec = spec;
+    spec["usagePolicy"] = usage;
+    json!({"apiVersion": "storage.kubestash.com/v1alpha1", "kind": kind,
+           "metadata": {"name": name, "namespace": "backup"}, "spec": spec})
+}
+
+/// A selector of `count` `NotIn` requirements of `values` values each: every namespace without
+/// those labels (all of the e2e cluster's) matches, after every requirement is read.
+fn huge_not_in(count: usize, values: usize) -> Value {
+    let expressions: Vec<Value> = (0..count)
+        .map(|i| {
+            let values: Vec<String> = (0..values).map(|v| format!("v{v}")).collect();
+            json!({"key": format!("example.com/k{i}"), "operator": "NotIn", "values": values})
+        })
+        .collect();
+    json!({"allowedNamespaces": {"from": "Selector", "selector": {"matchExpressions": expressions}}})
+}
+
+/// A selector of one `In` requirement on `backup` of `values` values, none `enabled`: denied.
+fn huge_in(values: usize) -> Value {
+    let values: Vec<String> = (0..values).map(|v| format!("value-{v}")).collect();
+    json!({"allowedNamespaces": {"from": "Selector", "selector": {
+        "matchExpressions": [{"key": "backup", "operator": "In", "values": values}]}}})
+}
+
+/// KubeStash's annotations, hostile: values that would inject JSON, thousands of variables and
+/// session names, conflicting pins, both generations at once. All are wrong on the annotations
+/// alone, so nothing is looked up, but where named.
+fn kubestash_annotations() -> Vec<Case> {
+    let var = |name: &str, value: &str| vec![(format!("{KS_VARS}{name}"), value.to_string())];
+    let ten_thousand: Vec<(String, String)> = (0..10_000)
+        .map(|i| (format!("{KS_VARS}v{i}"), format!("v{i}")))
+        .collect();
+    // With `paths`, exactly 100: the limit.
+    let ninety_nine: Vec<(String, String)> = (0..99).map(|i| (format!("{KS_VARS}v{i}"), format!("v{i}"))).collect();
+    let injections: Vec<(String, String)> = (0..99)
+        .map(|i| (format!("{KS_VARS}v{i}"), format!(r#"r{i}","deletionPolicy":"WipeOut"#)))
+        .collect();
+    let sessions = |value: String| vec![(KS_SESSIONS.to_string(), value)];
+    let names = |count: usize| (0..count).map(|i| format!("s{i}")).collect::<Vec<_>>().join(",");
+    let both = |extra: Vec<(String, String)>| {
+        let mut annotations = ks_trigger("workload-backup", "backup");
+        annotations.extend(workload_trigger());
+        annotations.extend(annotations_of(extra));
+        annotations
+    };
+    let twenty_thousand_stash = vec![(
+        BLUEPRINT.to_string(),
+        (0..20_000).map(|i| format!("bp-{i}")).collect::<Vec<_>>().join(","),
+    )];
+    let mut name_only = Map::new();
+    name_only.insert(KS_NAME.into(), json!("workload-backup"));
+    let mut huge_name = Map::new();
+    huge_name.insert(KS_NAME.into(), json!("a".repeat(ANNOTATIONS_LIMIT - 100)));
+    huge_name.insert(KS_NAMESPACE.into(), json!("b\u{202e}".repeat(1000)));
+    let thousand_pins: Map<String, Value> = (0..1_000).map(|i| (format!("p{i}"), json!("TARGET_NAME"))).collect();
+    let mut thousand_pins_settings = ks_settings();
+    thousand_pins_settings["kubestash"]["pinnedVariables"]
+        .as_object_mut()
+        .expect("a map")
+        .extend(thousand_pins);
+    vec![
+        ks_workload(
+            "KubeStash value injecting JSON fields",
+            var("paths", r#"r","deletionPolicy":"WipeOut"#),
+        )
+        .calls(0)
+        .rejected(),
+        ks_workload(
+            "KubeStash value of backslashes and an escaped quote",
+            var("paths", r#"\\\u0022}\"x"#),
+        )
+        .calls(0)
+        .rejected(),
+        ks_workload(
+            "KubeStash value with NUL, ESC, CR, LF and DEL",
+            var("paths", "a\u{0}b\u{1b}[31m\r\n\u{7f}"),
+        )
+        .calls(0)
+        .rejected(),
+        ks_workload(
+            "KubeStash variable name with a right-to-left override and NUL",
+            var("pa\u{202e}ths\u{0}", "x"),
+        )
+        .calls(0)
+        .rejected(),
+        // Bidirectional and zero-width characters are no JSON hazard: accepted, and never raw in
+        // a message.
+        ks_workload(
+            "KubeStash value with bidi overrides and zero-width characters",
+            var("paths", "/var/\u{202e}lib\u{2066}\u{200f}\u{200b}\u{feff}/db"),
+        )
+        .accepted(),
+        ks_workload("KubeStash 99 variables injecting JSON", injections)
+            .calls(0)
+            .rejected(),
+        ks_workload("10,000 KubeStash variables", ten_thousand)
+            .calls(0)
+            .rejected(),
+        ks_workload("100 KubeStash variables, the limit", ninety_nine).accepted(),
+        ks_workload("KubeStash value of 1 MiB", var("paths", &"a".repeat(1 << 20)))
+            .calls(0)
+            .rejected(),
+        ks_workload(
+            "KubeStash value of 1,024 four-byte characters",
+            var("paths", &"😀".repeat(1024)),
+        )
+        .accepted(),
+        ks_workload("100,000 KubeStash session names", sessions(names(100_000)))
+            .calls(0)
+            .rejected(),
+        ks_workload(
+            "KubeStash session-names of 1 MiB of commas",
+            sessions(",".repeat(1 << 20)),
+        )
+        .calls(0)
+        .rejected(),
+        // Usable: the blueprint (after its usage policy's Namespace) is read, and has none of them.
+        ks_workload("32 KubeStash session names, none in the blueprint", sessions(names(32)))
+            .calls(2)
+            .rejected(),
+        ks_workload(
+            "KubeStash session names with bidi, NUL and blanks",
+            sessions("daily,\u{202e}x\u{0}, daily ,,daily".to_string()),
+        )
+        .calls(0)
+        .rejected(),
+        ks_case("KubeStash and Stash triggers at once", both(vec![]))
+            .calls(0)
+            .rejected(),
+        ks_case(
+            "both triggers, 20,000 Stash blueprints and 10,000 KubeStash variables",
+            both(
+                twenty_thousand_stash
+                    .into_iter()
+                    .chain((0..10_000).map(|i| (format!("{KS_VARS}v{i}"), "x".to_string())))
+                    .collect(),
+            ),
+        )
+        .calls(0)
+        .rejected(),
+        ks_case("KubeStash name without namespace", name_only)
+            .calls(0)
+            .rejected(),
+        ks_case("KubeStash name of 256 KiB, namespace of RLOs", huge_name)
+            .calls(0)
+            .rejected(),
+        ks_workload(
+            "KubeStash pinned variable with a conflicting annotation",
+            var("namespace", "shop-b"),
+        )
+        .calls(0)
+        .rejected(),
+        ks_workload(
+            "KubeStash pinned variable conflicting with 200 KiB of RLOs",
+            var("targetName", &"\u{202e}x".repeat(50_000)),
+        )
+        .calls(0)
+        .rejected(),
+        ks_workload("KubeStash with 1,000 pinned variables", vec![])
+            .settings(thousand_pins_settings)
+            .accepted(),
+        ks_workload(
+            "KubeStash valuePattern on 100 values of 1,024 characters",
+            (0..99)
+                .map(|i| (format!("{KS_VARS}v{i}"), "a".repeat(1024)))
+                .collect::<Vec<_>>(),
+        )
+        .settings(json!({"kubestash": {
+            "pinnedVariables": {"namespace": "TARGET_NAMESPACE", "targetName": "TARGET_NAME"},
+            "valuePattern": "^(a|aa)*b$"}}))
+        .calls(0)
+        .rejected(),
+    ]
+}
+
+/// KubeStash blueprints built to hurt: thousands of sessions, backends, repositories; nesting.
+fn kubestash_templates() -> Vec<Case> {
+    let sessions = |count: usize, name: &dyn Fn(usize) -> String| {
+        let sessions: Vec<Value> = (0..count)
+            .map(|i| {
+                ks_session(
+                    &name(i),
+                    vec![ks_repository(
+                        &format!("r{i}-${{targetName}}"),
+                        &format!("/${{namespace}}/{i}"),
+                    )],
+                )
+            })
+            .collect();
+        let mut template = ks_template();
+        template["sessions"] = Value::Array(sessions);
+        template
+    };
+    let backends = |count: usize| {
+        let backends: Vec<Value> = (0..count)
+            .map(|i| ks_backend(&format!("b{i}"), &format!("storage-{i}"), &format!("retention-{i}")))
+            .collect();
+        let mut template = ks_template();
+        template["backends"] = Value::Array(backends);
+        template["sessions"][0]["repositories"][0]["backend"] = json!("b0");
+        template
+    };
+    let repositories = |count: usize, directory: &dyn Fn(usize) -> String| {
+        let repositories: Vec<Value> = (0..count)
+            .map(|i| ks_repository(&format!("r{i}-${{targetName}}"), &directory(i)))
+            .collect();
+        let mut template = ks_template();
+        template["sessions"][0]["repositories"] = Value::Array(repositories);
+        template
+    };
+    let nested = |depth: usize| {
+        let mut template = ks_template();
+        // The blueprint document is `depth` levels deep: itself, spec, the template, sessions,
+        // the session, addon, tasks, the task, params and its nesting.
+        template["sessions"][0]["addon"]["tasks"][0]["params"] = nest(depth - 9, json!("${paths}"));
+        template
+    };
+    let mut undefined = ks_template();
+    undefined["sessions"][0]["addon"]["tasks"][0]["params"]["x"] =
+        json!((0..10_000).map(|i| format!("${{u{i}}}")).collect::<String>());
+    // 5,000 × "/var/lib/db": 55,000 bytes, under the 64 KiB of one substituted value.
+    let mut many_uses = ks_template();
+    many_uses["sessions"][0]["addon"]["tasks"][0]["params"]["x"] = json!("${paths}".repeat(5_000));
+    let mut too_many_uses = ks_template();
+    too_many_uses["sessions"][0]["addon"]["tasks"][0]["params"]["x"] = json!("${paths}".repeat(10_000));
+    let one_chosen = {
+        let mut annotations = ks_trigger("hostile", "backup");
+        annotations.insert(KS_SESSIONS.into(), json!("s4999"));
+        ks_case("KubeStash blueprint of 5,000 sessions, one chosen", annotations)
+            .with(ks_blueprint(ks_all(), sessions(5_000, &|i| format!("s{i}"))))
+            .calls(5)
+    };
+    let mut cases = vec![
+        ks_hostile("KubeStash blueprint that resolves", ks_template()).accepted(),
+        // More than 32 repositories: refused before any storage or Repository lookup.
+        ks_hostile(
+            "KubeStash blueprint of 5,000 sessions",
+            sessions(5_000, &|i| format!("s{i}")),
+        )
+        .calls(1)
+        .rejected(),
+        one_chosen.accepted(),
+        ks_hostile(
+            "KubeStash blueprint of 5,000 sessions of one name",
+            sessions(5_000, &|_| "daily".to_string()),
+        )
+        .calls(1)
+        .rejected(),
+        ks_hostile("KubeStash blueprint of 5,000 backends", backends(5_000))
+            .calls(1)
+            .rejected(),
+        // At the limit, each storage object distinct and missing: all 16 are looked up.
+        ks_hostile("KubeStash blueprint of 8 backends, none found", backends(8))
+            .calls(1 + 16)
+            .rejected(),
+        ks_hostile(
+            "KubeStash blueprint of 5,000 repositories of one directory",
+            repositories(5_000, &|_| "/same".to_string()),
+        )
+        .calls(1)
+        .rejected(),
+        ks_hostile(
+            "KubeStash blueprint of 5,000 repositories",
+            repositories(5_000, &|i| format!("/${{namespace}}/{i}")),
+        )
+        .calls(1)
+        .rejected(),
+        // At the limit: every repository is looked up.
+        ks_hostile(
+            "KubeStash blueprint of 32 repositories",
+            repositories(32, &|i| format!("/${{namespace}}/{i}")),
+        )
+        .calls(4 + 32)
+        .accepted(),
+        ks_hostile("KubeStash template with 10,000 undefined variables", undefined)
+            .calls(1)
+            .rejected(),
+        ks_hostile("KubeStash template with 5,000 ${paths}", many_uses).accepted(),
+        // Over 64 KiB once substituted.
+        ks_hostile("KubeStash template with 10,000 ${paths}", too_many_uses)
+            .calls(1)
+            .rejected(),
+    ];
+    // A session is substituted alone, at most 64 levels of objects and arrays deep (the session
+    // is the first): up to 69 levels of the blueprint resolve, 70 and 125 are refused with the
+    // field's path; 1000 are beyond serde_json's 128 and the answer is unreadable.
+    for depth in [69, 70, 125, 1000] {
+        let built = ks_hostile(&format!("KubeStash blueprint nested {depth} levels"), nested(depth));
+        cases.push(match depth <= 69 {
+            true => built.accepted(),
+            false => built.calls(1).rejected(),
+        });
+    }
+    cases
+}
+
+/// Usage policies with huge selectors, on the blueprint and on the storage objects.
+fn kubestash_usage() -> Vec<Case> {
+    let invalid: Vec<Value> = (0..10_000)
+        .map(|i| json!({"key": format!("k{i}\u{202e}"), "operator": "Bogus", "values": ["x"]}))
+        .collect();
+    let invalid = json!({"allowedNamespaces": {"from": "Selector", "selector": {"matchExpressions": invalid}}});
+    let labels: Map<String, Value> = (0..10_000).map(|i| (format!("example.com/l{i}"), json!("v"))).collect();
+    let labels = json!({"allowedNamespaces": {"from": "Selector", "selector": {"matchLabels": labels}}});
+    let hostile_storage = |usage: Value| {
+        let mut template = ks_template();
+        template["backends"] = json!([ks_backend("gcs-backend", "hostile-storage", "hostile-retention")]);
+        (
+            template,
+            ks_storage(
+                "BackupStorage",
+                "hostile-storage",
+                usage.clone(),
+                json!({"storage": {"provider": "gcs", "gcs": {"bucket": "b", "secretName": "gcs-secret"}},
+                       "deletionPolicy": "WipeOut"}),
+            ),
+            ks_storage(
+                "RetentionPolicy",
+                "hostile-retention",
+                usage,
+                json!({"successfulSnapshots": {"last": 10}}),
+            ),
+        )
+    };
+    let usage_case = |name: &str, blueprint_usage: Value, storage_usage: Value| {
+        let (template, storage, retention) = hostile_storage(storage_usage);
+        ks_case(name, ks_trigger("hostile", "backup"))
+            .with(ks_blueprint(blueprint_usage, template))
+            .with(storage)
+            .with(retention)
+    };
+    let wrong_retention = {
+        let mut template = ks_template();
+        template["backends"] = json!([ks_backend("gcs-backend", "gcs-storage", "hostile-retention")]);
+        ks_case(
+            "KubeStash RetentionPolicy of wrong types under minimumRetention",
+            ks_trigger("hostile", "backup"),
+        )
+        .settings(json!({
+                "kubestash": {"pinnedVariables": {"namespace": "TARGET_NAMESPACE", "targetName": "TARGET_NAME"}},
+                "guardrails": {"minimumRetention": {"keepLast": 5, "keepDaily": 7, "keepHourly": 1, "keepWeekly": 1}}}))
+        .with(ks_blueprint(ks_all(), template))
+        .with(ks_storage(
+            "RetentionPolicy",
+            "hostile-retention",
+            json!({"allowedNamespaces": {"from": "Same"}}),
+            json!({"successfulSnapshots": {"last": -1, "daily": "30", "hourly": 1e300, "weekly": [7]}}),
+        ))
+        .calls(3)
+        .rejected()
+    };
+    // Eight backends, each with its own BackupStorage and RetentionPolicy, each with a usage
+    // policy of 1,000 requirements (160 KB): the most storage objects one target reads.
+    let biggest_storage = storage_objects(
+        "KubeStash 8 BackupStorages and 8 RetentionPolicies of 1,000-requirement selectors",
+        8,
+        1_000,
+    );
+    vec![
+        biggest_storage.accepted(),
+        // The blueprint's selector decides on the target's Namespace.
+        ks_case(
+            "KubeStash usagePolicy of 5,000 matchExpressions",
+            ks_trigger("hostile", "backup"),
+        )
+        .with(ks_blueprint(huge_not_in(5_000, 20), ks_template()))
+        .accepted(),
+        ks_case(
+            "KubeStash usagePolicy In 100,000 values",
+            ks_trigger("hostile", "backup"),
+        )
+        .with(ks_blueprint(huge_in(100_000), ks_template()))
+        .calls(2)
+        .rejected(),
+        ks_case(
+            "KubeStash usagePolicy of 10,000 labels",
+            ks_trigger("hostile", "backup"),
+        )
+        .with(ks_blueprint(labels, ks_template()))
+        .calls(2)
+        .rejected(),
+        ks_case(
+            "KubeStash usagePolicy of 10,000 invalid expressions",
+            ks_trigger("hostile", "backup"),
+        )
+        .with(ks_blueprint(invalid, ks_template()))
+        .calls(1)
+        .rejected(),
+        // Both Namespaces: the target's (the blueprint's selector), the BackupConfiguration's
+        // (the storage objects' selectors).
+        usage_case(
+            "KubeStash blueprint, BackupStorage and RetentionPolicy of 5,000 matchExpressions",
+            huge_not_in(5_000, 20),
+            huge_not_in(5_000, 20),
+        )
+        .calls(7)
+        .accepted(),
+        usage_case(
+            "KubeStash BackupStorage and RetentionPolicy In 100,000 values",
+            ks_all(),
+            huge_in(100_000),
+        )
+        .calls(4)
+        .rejected(),
+        wrong_retention,
+    ]
+}
+
+/// StatefulSet shop-a/db on backup/hostile, whose template has `backends` backends, each with its
+/// own BackupStorage and RetentionPolicy, each of those with a usage policy of `requirements`
+/// `NotIn` requirements of 20 values (160 bytes each: 9,000 make 1.4 MB, under etcd's 1.5 MiB).
+pub fn storage_objects(name: &str, backends: usize, requirements: usize) -> Builder {
+    let list: Vec<Value> = (0..backends)
+        .map(|i| ks_backend(&format!("b{i}"), &format!("storage-{i}"), &format!("retention-{i}")))
+        .collect();
+    let mut template = ks_template();
+    template["backends"] = Value::Array(list);
+    template["sessions"][0]["repositories"][0]["backend"] = json!("b0");
+    let mut built = ks_case(name, ks_trigger("hostile", "backup")).with(ks_blueprint(ks_all(), template));
+    for i in 0..backends {
+        built = built
+            .with(ks_storage(
+                "BackupStorage",
+                &format!("storage-{i}"),
+                huge_not_in(requirements, 20),
+                json!({"storage": {"provider": "gcs", "gcs": {"bucket": "b", "secretName": "s"}}}),
+            ))
+            .with(ks_storage(
+                "RetentionPolicy",
+                &format!("retention-{i}"),
+                huge_not_in(requirements, 20),
+                json!({"successfulSnapshots": {"last": 10}}),
+            ));
+    }
+    // The blueprint, the storage objects, the BackupConfiguration's Namespace (their
+    // selectors), the BackupConfiguration and the Repository.
+    built.calls(1 + 2 * backends + 3)
+}
+
+/// Known to exceed the bounds (reported, not yet fixed in src/): `storage_objects` at etcd's
+/// size limit, for 1 to 8 backends. Run by `cargo test --test hostile -- --ignored`.
+pub fn storage_objects_at_the_limit() -> Vec<Case> {
+    [1, 2, 3, 4, 8]
+        .into_iter()
+        .map(|backends| {
+            storage_objects(
+                &format!("KubeStash {backends} BackupStorages and RetentionPolicies of 1.4 MB selectors"),
+                backends,
+                9_000,
+            )
+            .accepted()
+        })
+        .collect()
 }

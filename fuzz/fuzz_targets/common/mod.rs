@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use backup_blueprint_policy::evaluation::policy::{Decision, Outcome};
 use backup_blueprint_policy::admission::validation_response;
+use backup_blueprint_policy::evaluation::policy::{Decision, Outcome};
 use backup_blueprint_policy::support::json_text;
 use backup_blueprint_policy::support::string_map::StringMap;
 
@@ -13,9 +13,11 @@ pub const MAX_MESSAGE_BYTES: usize = 4096;
 /// The host-call budget: at most 16 distinct blueprints are looked up.
 pub const MAX_BLUEPRINTS: usize = 16;
 
-/// The annotation keys the policy reads; a key written as a single digit in a fuzz input
-/// stands for one of these, so that the fuzzer finds them without guessing 35 bytes.
-pub const KEYS: [&str; 10] = [
+/// The annotation keys the policy reads; a key written as a single digit `d` in a fuzz input
+/// stands for `KEYS[d]`, so that the fuzzer finds them without guessing 35 bytes. The KubeStash
+/// keys after the tenth are written `k0` … `k4` (see `expand_key`), and reached by the
+/// `evaluate` target's structured input (an index modulo their number) and its dictionary.
+pub const KEYS: [&str; 15] = [
     "stash.appscode.com/backup-blueprint",
     "stash.appscode.com/target-paths",
     "stash.appscode.com/volume-mounts",
@@ -26,11 +28,29 @@ pub const KEYS: [&str; 10] = [
     "autobackup.kubewarden.io/skip",
     "autobackup.kubewarden.io/skip-reason",
     "autobackup.kubewarden.io/skip-until",
+    "blueprint.kubestash.com/name",
+    "blueprint.kubestash.com/namespace",
+    "blueprint.kubestash.com/session-names",
+    "variables.kubestash.com/",
+    "blueprint.kubestash.com/sessions",
+];
+
+/// KubeStash's host-call budget (SPEC §11.5), per kind: at most 2 Namespaces, 1 BackupBlueprint,
+/// 1 per distinct BackupStorage and RetentionPolicy (at most 8 backends), 1 per distinct
+/// repository (at most 32), 1 BackupConfiguration; nothing else.
+pub const KUBESTASH_BUDGET: [(&str, usize); 6] = [
+    ("Namespace", 2),
+    ("BackupBlueprint", 1),
+    ("BackupStorage", 8),
+    ("RetentionPolicy", 8),
+    ("Repository", 32),
+    ("BackupConfiguration", 1),
 ];
 
 /// `key=value` lines (a value runs to the end of its line); a key of one digit `d` stands for
 /// `KEYS[d]`, and a key starting with `d` and more text for `KEYS[d]` followed by that text
-/// (`4args` is `params.stash.appscode.com/args`).
+/// (`4args` is `params.stash.appscode.com/args`); `k` and a digit `d` stand for KubeStash's
+/// `KEYS[10 + d % 5]` (`k3paths` is `variables.kubestash.com/paths`).
 pub fn key_value_lines(text: &str) -> StringMap {
     let mut map = StringMap::new();
     for line in text.split('\n') {
@@ -42,8 +62,16 @@ pub fn key_value_lines(text: &str) -> StringMap {
 
 pub fn expand_key(key: &str) -> String {
     let mut chars = key.chars();
-    match chars.next().and_then(|c| c.to_digit(10)) {
-        Some(d) => format!("{}{}", KEYS[d as usize], chars.as_str()),
+    match chars.next() {
+        // `k0` … `k4`: KubeStash's keys (`k3namespace` is `variables.kubestash.com/namespace`).
+        Some('k') => match chars.next().and_then(|c| c.to_digit(10)) {
+            Some(d) => format!("{}{}", KEYS[10 + d as usize % 5], chars.as_str()),
+            None => key.to_string(),
+        },
+        Some(c) => match c.to_digit(10) {
+            Some(d) => format!("{}{}", KEYS[d as usize], chars.as_str()),
+            None => key.to_string(),
+        },
         None => key.to_string(),
     }
 }
@@ -85,10 +113,36 @@ fn check_answer(outcome: &Outcome) {
     assert_eq!(answer["message"].as_str(), message);
 }
 
+/// Whether the calls are a KubeStash target's: a namespaced BackupBlueprint (Stash's are
+/// cluster-scoped: `BackupBlueprint name`), a BackupStorage or a RetentionPolicy.
+pub fn is_kubestash(calls: &[String]) -> bool {
+    calls.iter().any(|call| {
+        call.starts_with("BackupStorage ")
+            || call.starts_with("RetentionPolicy ")
+            || call
+                .strip_prefix("BackupBlueprint ")
+                .is_some_and(|rest| rest.contains('/'))
+    })
+}
+
+/// The host-call budget of the target's generation, and no lookup made twice.
 pub fn check_calls(calls: &[String]) {
     let distinct: BTreeSet<&String> = calls.iter().collect();
     assert_eq!(distinct.len(), calls.len(), "a lookup was made twice: {calls:?}");
     let count = |kind: &str| calls.iter().filter(|c| c.starts_with(&format!("{kind} "))).count();
+    if is_kubestash(calls) {
+        let mut known = 0;
+        for (kind, most) in KUBESTASH_BUDGET {
+            assert!(
+                count(kind) <= most,
+                "{} {kind} lookups for KubeStash: {calls:?}",
+                count(kind)
+            );
+            known += count(kind);
+        }
+        assert_eq!(known, calls.len(), "a lookup of another kind for KubeStash: {calls:?}");
+        return;
+    }
     let namespaces = count("Namespace");
     let blueprints = count("BackupBlueprint");
     let secrets = count("Secret");
