@@ -724,7 +724,10 @@ impl Harness {
             .flat_map(|(_, cases)| cases)
             .find(|c| c.name == "scenario kubestash-statefulset")
             .ok_or("no kubestash-statefulset scenario")?;
-        for (index, (operator, missing)) in [("Stash", KUBESTASH_GROUPS), ("KubeStash", STASH_GROUPS)].into_iter().enumerate() {
+        for (index, (operator, missing)) in [("Stash", KUBESTASH_GROUPS), ("KubeStash", STASH_GROUPS)]
+            .into_iter()
+            .enumerate()
+        {
             let port = PORT + 30 + 10 * index as u16;
             let result = harness.one_generation(&policies, &kubeconfig, port, missing, keeps_serving, kubestash);
             harness.record(&format!("a cluster with only {operator}'s CRDs"), result);
@@ -979,7 +982,10 @@ impl Harness {
         stripped.cluster = Cluster::default();
         for object in stash.contents.cluster.objects() {
             if !in_missing(object["apiVersion"].as_str().unwrap_or_default()) {
-                stripped.cluster.add_object(object.clone()).map_err(|e| format!("{e:#}"))?;
+                stripped
+                    .cluster
+                    .add_object(object.clone())
+                    .map_err(|e| format!("{e:#}"))?;
             }
         }
         stripped.kinds.retain(|k| !in_missing(&k.api_version));
@@ -997,7 +1003,11 @@ impl Harness {
             let expected = served.expected.as_ref().map_err(|e| e.clone())?;
             same_response(&expected.evaluation.response, &answer, served.request.object.as_ref())?;
             let answer = server.review("validate", &refused.policy_id, &refused.review())?;
-            let message = answer.status.as_ref().and_then(|s| s.message.clone()).unwrap_or_default();
+            let message = answer
+                .status
+                .as_ref()
+                .and_then(|s| s.message.clone())
+                .unwrap_or_default();
             let blueprint_kind = match missing == STASH_GROUPS {
                 true => "stash.appscode.com/v1beta1/BackupBlueprint",
                 false => "core.kubestash.com/v1alpha1/BackupBlueprint",
@@ -1006,7 +1016,10 @@ impl Harness {
             if answer.allowed || !message.contains(&says) {
                 return Err(format!("{}: expected '{says}', got {answer:?}", refused.name));
             }
-            println!("policy-server: {missing:?} not served: {} answered as usual; {}: {message}", served.name, refused.name);
+            println!(
+                "policy-server: {missing:?} not served: {} answered as usual; {}: {message}",
+                served.name, refused.name
+            );
             Ok(())
         })();
         self.api.serve(stash.contents.clone());
