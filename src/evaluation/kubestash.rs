@@ -178,11 +178,7 @@ fn usage_allowed(
     let policy = match AllowedNamespaces::of(blueprint) {
         Ok(policy) => policy,
         Err(why) => {
-            findings.problem(Problem::blueprint_field(
-                shown,
-                "spec.usagePolicy.allowedNamespaces",
-                why,
-            ));
+            findings.problem(Problem::blueprint(shown, why));
             return false;
         }
     };

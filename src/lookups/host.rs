@@ -19,6 +19,14 @@ impl Cluster for HostCluster {
         let payload = get_resource_request(query);
         let answer = kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
             .map_err(|e| classify_host_error(&e.to_string()))?;
+        if answer.len() > query.max_answer_bytes {
+            return Err(LookupError::Failed(format!(
+                "its answer is {} bytes, more than the {} the policy reads of a {}",
+                answer.len(),
+                query.max_answer_bytes,
+                query.kind
+            )));
+        }
         serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
     }
 }
@@ -84,6 +92,7 @@ fn gist(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lookups::ANY_SIZE;
 
     /// The JSON the SDK's `GetResourceRequest` serializes to, field for field (in another order:
     /// policy-server reads it by name).
@@ -95,6 +104,7 @@ mod tests {
             namespace: Some("demo"),
             name: "s",
             field_masks: &["metadata.name"],
+            max_answer_bytes: ANY_SIZE,
         };
         let sdk_json = |text: &str| serde_json::from_str::<Value>(text).unwrap();
         let payload = |query: &Query| serde_json::from_slice::<Value>(&get_resource_request(query)).unwrap();

@@ -76,6 +76,7 @@ mod tests {
             namespace,
             name,
             field_masks: &[],
+            max_answer_bytes: crate::lookups::ANY_SIZE,
         };
         assert!(cluster.get(&query("BackupBlueprint", None, "b")).is_ok());
         assert_eq!(

@@ -14,6 +14,15 @@ use serde_json::Value;
 
 pub const BLUEPRINT_API_VERSION: &str = "stash.appscode.com/v1beta1";
 pub const BLUEPRINT_KIND: &str = "BackupBlueprint";
+/// No limit on an answer (the API server's own limit, etcd's 1.5 MiB, holds).
+pub const ANY_SIZE: usize = usize::MAX;
+/// What the policy reads of a KubeStash storage object or Repository (field masks: a usage
+/// policy, what a RetentionPolicy keeps, a Repository's references): a real one is well under
+/// 1 KiB; eight of each may be read for one target.
+pub const MAX_STORAGE_ANSWER: usize = 64 * 1024;
+/// What the policy reads of a KubeStash BackupConfiguration (its annotations, at most 256 KiB
+/// in Kubernetes, and its target).
+pub const MAX_ANNOTATED_ANSWER: usize = 320 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupError {
@@ -33,6 +42,9 @@ pub struct Query<'a> {
     /// The only field the policy needs, when it does not need the whole object.
     /// The fields wanted (`metadata.labels`); empty for the whole object.
     pub field_masks: &'static [&'static str],
+    /// A longer answer is a lookup error, not read: what the policy needs of it is small, and
+    /// each object read stays in memory until the request ends.
+    pub max_answer_bytes: usize,
 }
 
 impl Query<'_> {

@@ -6,7 +6,10 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
-use super::{BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, Query};
+use super::{
+    ANY_SIZE, BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, MAX_ANNOTATED_ANSWER, MAX_STORAGE_ANSWER,
+    Query,
+};
 use crate::blueprint::kubestash::{
     BACKUP_CONFIGURATION_KIND, BACKUP_STORAGE_KIND, CORE_API_VERSION as KUBESTASH_CORE_API_VERSION, REPOSITORY_KIND,
     RETENTION_POLICY_KIND, STORAGE_API_VERSION as KUBESTASH_STORAGE_API_VERSION,
@@ -41,6 +44,7 @@ impl<'a> Lookups<'a> {
             namespace: None,
             name,
             field_masks: &[],
+            max_answer_bytes: ANY_SIZE,
         })
     }
 
@@ -52,6 +56,7 @@ impl<'a> Lookups<'a> {
             namespace: Some(namespace),
             name,
             field_masks: &["metadata.name"],
+            max_answer_bytes: ANY_SIZE,
         })
         .map(drop)
     }
@@ -64,6 +69,7 @@ impl<'a> Lookups<'a> {
             namespace: None,
             name,
             field_masks: &["metadata.labels"],
+            max_answer_bytes: ANY_SIZE,
         })?;
         // Labels that are not strings are ignored.
         let labels = at(&namespace, &["metadata", "labels"]).and_then(Value::as_object);
@@ -85,6 +91,7 @@ impl<'a> Lookups<'a> {
             namespace: Some(namespace),
             name,
             field_masks: &["metadata.annotations"],
+            max_answer_bytes: ANY_SIZE,
         })?;
         let target = at(&object, &["metadata", "annotations", TARGET]);
         Ok(target.and_then(Value::as_str).map(str::to_string))
@@ -92,7 +99,14 @@ impl<'a> Lookups<'a> {
 
     /// A KubeStash BackupBlueprint, namespaced.
     pub fn kubestash_blueprint(&self, namespace: &str, name: &str) -> Answer {
-        self.namespaced(KUBESTASH_CORE_API_VERSION, BLUEPRINT_KIND, namespace, name, &[])
+        self.namespaced(
+            KUBESTASH_CORE_API_VERSION,
+            BLUEPRINT_KIND,
+            namespace,
+            name,
+            &[],
+            ANY_SIZE,
+        )
     }
 
     /// A KubeStash BackupStorage: its usage policy.
@@ -103,6 +117,7 @@ impl<'a> Lookups<'a> {
             namespace,
             name,
             &["spec.usagePolicy"],
+            MAX_STORAGE_ANSWER,
         )
     }
 
@@ -114,6 +129,7 @@ impl<'a> Lookups<'a> {
             namespace,
             name,
             &["spec.usagePolicy", "spec.successfulSnapshots"],
+            MAX_STORAGE_ANSWER,
         )
     }
 
@@ -125,6 +141,7 @@ impl<'a> Lookups<'a> {
             namespace,
             name,
             &["spec.appRef", "spec.storageRef"],
+            MAX_STORAGE_ANSWER,
         )
     }
 
@@ -136,6 +153,7 @@ impl<'a> Lookups<'a> {
             namespace,
             name,
             &["metadata.annotations", "spec.target"],
+            MAX_ANNOTATED_ANSWER,
         )
     }
 
@@ -147,6 +165,7 @@ impl<'a> Lookups<'a> {
         namespace: &str,
         name: &str,
         field_masks: &'static [&'static str],
+        max_answer_bytes: usize,
     ) -> Answer {
         self.get(Query {
             api_version,
@@ -154,6 +173,7 @@ impl<'a> Lookups<'a> {
             namespace: Some(namespace),
             name,
             field_masks,
+            max_answer_bytes,
         })
     }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::report::{Problem, shorten};
 use crate::settings::fields;
-use crate::support::json_fields::{alternatives, expected};
+use crate::support::json_fields::expected;
 use crate::support::regex::Regex;
 use crate::target::kubestash::is_identifier;
 use crate::target::{Family, Target};
@@ -94,7 +94,7 @@ impl KubeStashSettings {
                         ));
                         continue;
                     }
-                    match fact_named(fact) {
+                    match crate::settings::choice(fact, &Fact::NAMES) {
                         Ok(fact) => settings.pinned_variables.push((name.clone(), fact)),
                         Err(why) => problems.push(Problem::setting(field, why)),
                     }
@@ -137,24 +137,6 @@ impl KubeStashSettings {
     }
 }
 
-fn fact_named(value: &Value) -> Result<Fact, String> {
-    let mut names: Vec<&str> = Vec::new();
-    for (name, _) in Fact::NAMES {
-        names.push(name);
-    }
-    match value {
-        Value::String(text) => match Fact::NAMES.iter().find(|(name, _)| name == text) {
-            Some((_, fact)) => Ok(*fact),
-            None => Err(format!(
-                "'{}' is not a fact; use {}",
-                shorten(text),
-                alternatives(&names)
-            )),
-        },
-        other => Err(expected(&format!("one of {}", names.join(", ")), other)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,10 +173,10 @@ mod tests {
             render(&problems),
             [
                 "kubestash.pinned: unknown field; expected pinnedVariables or valuePattern",
-                "kubestash.pinnedVariables.ns: 'NAMESPACE' is not a fact; use TARGET_NAMESPACE, TARGET_NAME, TARGET_KIND, \
-                 TARGET_APP_RESOURCE or TARGET_APP_VERSION",
+                "kubestash.pinnedVariables.ns: expected TARGET_NAMESPACE, TARGET_NAME, TARGET_KIND, TARGET_APP_RESOURCE or \
+                 TARGET_APP_VERSION, got 'NAMESPACE'",
                 "kubestash.pinnedVariables.repo-name: 'repo-name' is not a variable name (letters, digits and '_', not starting with a digit)",
-                "kubestash.pinnedVariables.v: expected one of TARGET_NAMESPACE, TARGET_NAME, TARGET_KIND, TARGET_APP_RESOURCE, \
+                "kubestash.pinnedVariables.v: expected TARGET_NAMESPACE, TARGET_NAME, TARGET_KIND, TARGET_APP_RESOURCE or \
                  TARGET_APP_VERSION, got a number",
                 "kubestash.valuePattern: '(' is not a valid regular expression: a group '(' is not closed",
             ]

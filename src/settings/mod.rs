@@ -190,7 +190,7 @@ impl OnLookupError {
 }
 
 /// The choice `value` names, or the message listing the choices.
-fn choice<T: Copy>(value: &Value, choices: &[(&str, T)]) -> Result<T, String> {
+pub(crate) fn choice<T: Copy>(value: &Value, choices: &[(&str, T)]) -> Result<T, String> {
     let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
     let got = match value {
         Value::String(text) => match choices.iter().find(|(name, _)| name == text) {

@@ -1762,8 +1762,8 @@ pub fn storage_objects(name: &str, backends: usize, requirements: usize) -> Buil
     built.calls(1 + 2 * backends + 3)
 }
 
-/// Known to exceed the bounds (reported, not yet fixed in src/): `storage_objects` at etcd's
-/// size limit, for 1 to 8 backends. Run by `cargo test --test hostile -- --ignored`.
+/// `storage_objects` at etcd's size limit, for 1 to 8 backends: each answer is over the 64 KiB
+/// the policy reads of a storage object, so none is parsed; a lookup error each (rejected).
 pub fn storage_objects_at_the_limit() -> Vec<Case> {
     [1, 2, 3, 4, 8]
         .into_iter()
@@ -1773,7 +1773,7 @@ pub fn storage_objects_at_the_limit() -> Vec<Case> {
                 backends,
                 9_000,
             )
-            .accepted()
+            .rejected()
         })
         .collect()
 }

@@ -101,6 +101,10 @@ pub fn resolve(
     };
     let (rest, sessions) = template::split(template);
     let chosen = choose_sessions(sessions, request.session_names.as_deref()).map_err(|p| vec![p])?;
+    let over = template::limits(&shown, template.get("backends"), sessions, &chosen);
+    if !over.is_empty() {
+        return Err(over);
+    }
     // Sessions not chosen are not resolved: a variable used only there is not needed.
     let mut errors = Vec::new();
     let rest = substituted(&Value::Object(rest), variables, TEMPLATE, &mut errors);

@@ -13,8 +13,11 @@ use crate::target::naming::{is_dns1123_label, is_dns1123_subdomain};
 pub const TEMPLATE: &str = "spec.backupConfigurationTemplate";
 /// More backends than this is refused before any BackupStorage or RetentionPolicy lookup.
 pub const MAX_BACKENDS: usize = 8;
-/// More distinct repository names than this is refused before any Repository lookup.
+/// More distinct repository names than this (or more repositories in one session) is refused
+/// before any Repository lookup.
 pub const MAX_REPOSITORIES: usize = 32;
+/// More sessions than this in a blueprint is refused before anything is substituted.
+pub const MAX_SESSIONS: usize = 32;
 
 /// A chosen session: its index in the blueprint and its resolved value.
 pub struct Session<'a> {
@@ -99,18 +102,34 @@ pub fn check(blueprint: &str, backends: &[Value], sessions: &[Session], namespac
     check.found
 }
 
-fn check_backends(check: &mut Check, backends: &[Value], namespace: &str) {
-    if backends.len() > MAX_BACKENDS {
-        check.field(
-            TEMPLATE,
-            "backends",
-            format!(
-                "has {} backends; at most {MAX_BACKENDS} are allowed for one target",
-                backends.len()
-            ),
-        );
-        return;
+/// The counts that bound the work and the lookups, checked before anything is substituted:
+/// the backends, the sessions, and the repositories of each session chosen.
+pub fn limits(blueprint: &str, backends: Option<&Value>, sessions: &[Value], chosen: &[usize]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let count = |value: Option<&Value>| value.and_then(Value::as_array).map_or(0, Vec::len);
+    let mut over = |field: &str, what: &str, count: usize, max: usize| {
+        if count > max {
+            let text = format!("has {count} {what}; at most {max} are allowed for one target");
+            problems.push(Problem::blueprint_field(blueprint, format!("{TEMPLATE}.{field}"), text));
+        }
+    };
+    over("backends", "backends", count(backends), MAX_BACKENDS);
+    over("sessions", "sessions", sessions.len(), MAX_SESSIONS);
+    if sessions.len() <= MAX_SESSIONS {
+        for index in chosen {
+            let field = format!("sessions[{index}].repositories");
+            over(
+                &field,
+                "repositories",
+                count(sessions[*index].get("repositories")),
+                MAX_REPOSITORIES,
+            );
+        }
     }
+    problems
+}
+
+fn check_backends(check: &mut Check, backends: &[Value], namespace: &str) {
     if backends.is_empty() {
         check.found.warnings.push(Problem::blueprint_field(
             check.blueprint,

@@ -8,6 +8,40 @@ use crate::settings::selection::LabelSelector;
 use crate::support::json_fields::at;
 use crate::support::string_map::StringMap;
 
+const PATH: &str = "spec.usagePolicy.allowedNamespaces";
+const SELECTOR: &str = "spec.usagePolicy.allowedNamespaces.selector";
+/// A selector with more requirements and values than this is refused unread: a real one has a
+/// few, and each costs time and memory to parse (policy-server may hand over 1.5 MiB of them).
+const MAX_SELECTOR_TERMS: usize = 256;
+
+/// The selector, its first problem (with how many more), or why it is not read.
+fn selector_of(selector: &Value) -> Result<AllowedNamespaces, String> {
+    let mut terms = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map_or(0, |m| m.len());
+    if let Some(expressions) = selector.get("matchExpressions").and_then(Value::as_array) {
+        for expression in expressions {
+            terms += 1 + expression.get("values").and_then(Value::as_array).map_or(0, Vec::len);
+        }
+    }
+    if terms > MAX_SELECTOR_TERMS {
+        return Err(format!(
+            "{SELECTOR}: has {terms} requirements and values, more than the {MAX_SELECTOR_TERMS} the policy reads; \
+             select namespaces with fewer (a label the namespaces share)"
+        ));
+    }
+    LabelSelector::parse(selector, SELECTOR)
+        .map(AllowedNamespaces::Selector)
+        .map_err(|problems| {
+            let more = problems.len() - 1;
+            match more {
+                0 => problems[0].clone(),
+                _ => format!("{} (and {more} more)", problems[0]),
+            }
+        })
+}
+
 /// `allowedNamespaces.from` and its selector.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AllowedNamespaces {
@@ -29,7 +63,8 @@ pub enum Usage {
 
 impl AllowedNamespaces {
     /// The usage policy of `object`: absent means `Same` (KubeStash's webhooks default it so,
-    /// and the CRD defaults `from` to `Same`). The error says what is wrong with it.
+    /// and the CRD defaults `from` to `Same`). The error says what is wrong with it, starting
+    /// with the field's path.
     pub fn of(object: &Value) -> Result<AllowedNamespaces, String> {
         let allowed = at(object, &["spec", "usagePolicy", "allowedNamespaces"]);
         let Some(allowed) = allowed.filter(|a| !a.is_null()) else {
@@ -39,14 +74,15 @@ impl AllowedNamespaces {
             "All" => Ok(AllowedNamespaces::All),
             "Same" => Ok(AllowedNamespaces::Same),
             "Selector" => match allowed.get("selector").filter(|s| !s.is_null()) {
-                None => {
-                    Err("from is Selector but selector is missing; KubeStash refuses it: add a selector".to_string())
-                }
-                Some(selector) => LabelSelector::parse(selector, "spec.usagePolicy.allowedNamespaces.selector")
-                    .map(AllowedNamespaces::Selector)
-                    .map_err(|problems| problems.join("; ")),
+                None => Err(format!(
+                    "{SELECTOR}: is missing, and from is Selector; KubeStash refuses it: add a selector"
+                )),
+                Some(selector) => selector_of(selector),
             },
-            other => Err(format!("from '{}' is none of All, Same, Selector", shorten(other))),
+            other => Err(format!(
+                "{PATH}.from: '{}' is none of All, Same, Selector",
+                shorten(other)
+            )),
         }
     }
 
@@ -152,11 +188,11 @@ mod tests {
     fn invalid_policies_say_why() {
         assert_eq!(
             policy(json!({"allowedNamespaces": {"from": "Selector"}})),
-            Err("from is Selector but selector is missing; KubeStash refuses it: add a selector".into())
+            Err("spec.usagePolicy.allowedNamespaces.selector: is missing, and from is Selector; KubeStash refuses it: add a selector".into())
         );
         assert_eq!(
             policy(json!({"allowedNamespaces": {"from": "Some"}})),
-            Err("from 'Some' is none of All, Same, Selector".into())
+            Err("spec.usagePolicy.allowedNamespaces.from: 'Some' is none of All, Same, Selector".into())
         );
     }
 }
