@@ -202,18 +202,19 @@ fn target_spec(target: &Target, request: &BackupAnnotations, names: &ObjectNames
     }
     let mut spec = object(vec![("ref", reference)]);
     if target.is_workload() {
-        spec["paths"] = request.target_paths.iter().map(|path| text(path)).collect();
-        let mounts: Vec<Value> = request
-            .volume_mounts
-            .iter()
-            .map(|m| {
-                let mut mount = object(vec![("name", text(&m.name)), ("mountPath", text(&m.mount_path))]);
-                if let Some(sub_path) = &m.sub_path {
-                    mount["subPath"] = text(sub_path);
-                }
-                mount
-            })
-            .collect();
+        let mut paths = Vec::new();
+        for path in &request.target_paths {
+            paths.push(text(path));
+        }
+        spec["paths"] = Value::Array(paths);
+        let mut mounts = Vec::new();
+        for m in &request.volume_mounts {
+            let mut mount = object(vec![("name", text(&m.name)), ("mountPath", text(&m.mount_path))]);
+            if let Some(sub_path) = &m.sub_path {
+                mount["subPath"] = text(sub_path);
+            }
+            mounts.push(mount);
+        }
         spec["volumeMounts"] = Value::Array(mounts);
     }
     spec

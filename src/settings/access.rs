@@ -42,11 +42,9 @@ impl AccessRules {
         fields::rules(value, path, parse_rule).map(|rules| AccessRules { rules })
     }
 
-    /// The blueprint patterns of every rule, as written.
-    pub fn patterns(&self) -> impl Iterator<Item = &str> {
-        self.rules
-            .iter()
-            .flat_map(|rule| rule.blueprints.iter().map(Glob::text))
+    /// The rules, in settings order.
+    pub fn rules(&self) -> &[AccessRule] {
+        &self.rules
     }
 
     pub fn is_empty(&self) -> bool {

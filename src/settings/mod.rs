@@ -93,15 +93,25 @@ impl Settings {
     /// Which generations the rules name blueprints of: (Stash, KubeStash). A KubeStash
     /// blueprint is written `<namespace>/<name>`.
     pub fn generations_named(&self) -> (bool, bool) {
-        let defaults = self.default_blueprints.rules.iter().map(|rule| rule.blueprint.as_str());
-        let (mut stash, mut kubestash) = (false, false);
-        for name in defaults.chain(self.blueprint_access.patterns()) {
-            match name.contains('/') {
-                true => kubestash = true,
-                false => stash = true,
+        // (Stash, KubeStash) as bits.
+        let mut named = 0u8;
+        for rule in &self.default_blueprints.rules {
+            named |= generation_bit(&rule.blueprint);
+        }
+        for rule in self.blueprint_access.rules() {
+            for pattern in &rule.blueprints {
+                named |= generation_bit(pattern.text());
             }
         }
-        (stash, kubestash)
+        (named & 1 != 0, named & 2 != 0)
+    }
+}
+
+/// 2 for a KubeStash blueprint (`<namespace>/<name>`), 1 for a Stash one.
+fn generation_bit(name: &str) -> u8 {
+    match name.contains('/') {
+        true => 2,
+        false => 1,
     }
 }
 

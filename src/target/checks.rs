@@ -65,17 +65,18 @@ pub fn workload_volumes(kind: &str, object_spec: Option<&Value>, request: &Backu
 }
 
 fn declared_volumes(kind: &str, object_spec: Option<&Value>) -> Vec<String> {
-    let names = |list: Option<&Value>, name_path: &[&str]| -> Vec<String> {
-        list.and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|v| at(v, name_path).and_then(Value::as_str).map(str::to_string))
-            .collect()
-    };
+    fn names(volumes: &mut Vec<String>, list: Option<&Value>, name_path: &[&str]) {
+        for item in list.and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
+            if let Some(name) = at(item, name_path).and_then(Value::as_str) {
+                volumes.push(name.to_string());
+            }
+        }
+    }
     let spec = object_spec.unwrap_or(&Value::Null);
-    let mut volumes = names(at(spec, &["template", "spec", "volumes"]), &["name"]);
+    let mut volumes = Vec::new();
+    names(&mut volumes, at(spec, &["template", "spec", "volumes"]), &["name"]);
     if kind == "StatefulSet" {
-        volumes.extend(names(spec.get("volumeClaimTemplates"), &["metadata", "name"]));
+        names(&mut volumes, spec.get("volumeClaimTemplates"), &["metadata", "name"]);
     }
     volumes
 }

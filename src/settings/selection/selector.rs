@@ -198,11 +198,15 @@ fn parse_match_labels(value: &Value, path: &str, problems: &mut Vec<String>) -> 
 
 fn parse_match_expressions(value: &Value, path: &str, problems: &mut Vec<String>) -> Vec<Requirement> {
     match expect_list(value, path, "a list of requirements") {
-        Ok(items) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(index, requirement)| parse_requirement(requirement, &item(path, index), problems))
-            .collect(),
+        Ok(items) => {
+            let mut requirements = Vec::new();
+            for (index, requirement) in items.iter().enumerate() {
+                if let Some(requirement) = parse_requirement(requirement, &item(path, index), problems) {
+                    requirements.push(requirement);
+                }
+            }
+            requirements
+        }
         Err(problem) => {
             problems.push(problem);
             Vec::new()
@@ -270,11 +274,15 @@ fn parse_values(value: Option<&Value>, path: &str, problems: &mut Vec<String>) -
         return Vec::new();
     };
     match expect_list(value, path, "a list of label values") {
-        Ok(items) => items
-            .iter()
-            .enumerate()
-            .filter_map(|(index, value)| parse_label_value(value, &item(path, index), problems))
-            .collect(),
+        Ok(items) => {
+            let mut values = Vec::new();
+            for (index, value) in items.iter().enumerate() {
+                if let Some(value) = parse_label_value(value, &item(path, index), problems) {
+                    values.push(value);
+                }
+            }
+            values
+        }
         Err(problem) => {
             problems.push(problem);
             Vec::new()
