@@ -20,6 +20,10 @@ pub const ANY_SIZE: usize = usize::MAX;
 /// policy, what a RetentionPolicy keeps, a Repository's references): a real one is well under
 /// 1 KiB; eight of each may be read for one target.
 pub const MAX_STORAGE_ANSWER: usize = 64 * 1024;
+/// What the policy reads of a KubeStash BackupBlueprint (whole): a real one is a few KiB; one
+/// of 1.5 MiB (etcd's limit) with thousands of sessions would take the policy past its time
+/// bound to parse.
+pub const MAX_KUBESTASH_BLUEPRINT_ANSWER: usize = 256 * 1024;
 /// What the policy reads of a KubeStash BackupConfiguration (its annotations, at most 256 KiB
 /// in Kubernetes, and its target).
 pub const MAX_ANNOTATED_ANSWER: usize = 320 * 1024;

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::{
-    ANY_SIZE, BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, MAX_ANNOTATED_ANSWER, MAX_STORAGE_ANSWER,
-    Query,
+    ANY_SIZE, BLUEPRINT_API_VERSION, BLUEPRINT_KIND, Cluster, LookupError, MAX_ANNOTATED_ANSWER,
+    MAX_KUBESTASH_BLUEPRINT_ANSWER, MAX_STORAGE_ANSWER, Query,
 };
 use crate::blueprint::kubestash::{
     BACKUP_CONFIGURATION_KIND, BACKUP_STORAGE_KIND, CORE_API_VERSION as KUBESTASH_CORE_API_VERSION, REPOSITORY_KIND,
@@ -105,7 +105,7 @@ impl<'a> Lookups<'a> {
             namespace,
             name,
             &[],
-            ANY_SIZE,
+            MAX_KUBESTASH_BLUEPRINT_ANSWER,
         )
     }
 

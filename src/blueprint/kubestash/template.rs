@@ -448,8 +448,13 @@ pub const CONSUMED_FIELDS: [&str; 2] = ["namespace", "deletionPolicy"];
 
 /// The template map without its sessions, and its sessions (each may be absent).
 pub fn split(template: &Map<String, Value>) -> (Map<String, Value>, &[Value]) {
-    let mut rest = template.clone();
-    rest.remove("sessions");
+    // Field by field: the sessions (thousands, in a hostile blueprint) are never copied.
+    let mut rest = Map::new();
+    for (field, value) in template {
+        if field != "sessions" {
+            rest.insert(field.clone(), value.clone());
+        }
+    }
     (rest, list_of(template.get("sessions")))
 }
 
