@@ -126,7 +126,9 @@ field() { yq -S -c "$1" "$2"; }
   done
   # kwctl lists the resources sorted; the order carries no meaning.
   [ "$(field '.spec.contextAwareResources | sort' "$example")" = "$(field '.spec.contextAwareResources | sort' "$scaffolded")" ]
-  [ "$(field '.spec.contextAwareResources | length' "$example")" -eq 5 ]
+  # Every resource metadata.yml declares (both generations' ten), none lost to a duplicate.
+  [ "$(field '.spec.contextAwareResources | length' "$example")" -eq "$(field '.contextAwareResources | length' "$ROOT/metadata.yml")" ]
+  [ "$(field '.spec.contextAwareResources | length' "$example")" -eq 10 ]
   # kwctl leaves backgroundAudit out when it is the CRD's default (true).
   [ "$(field '.spec.backgroundAudit // true' "$scaffolded")" = true ]
   [ "$(field .spec.backgroundAudit "$example")" = true ]
