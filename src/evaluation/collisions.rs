@@ -5,6 +5,7 @@ use super::{Context, Findings};
 use serde_json::Value;
 
 use crate::blueprint::emission::{GeneratedObjects, recorded_items};
+use crate::blueprint::kubestash::template::text;
 use crate::blueprint::kubestash::{CORE_API_VERSION as KUBESTASH_CORE, StorageUse};
 use crate::blueprint::objects::{ObjectRef, Storage};
 use crate::lookups::LookupError;
@@ -106,25 +107,52 @@ fn owner_of(context: &Context, object: &ObjectRef) -> Result<Owner, LookupError>
         .kubestash_backup_configuration(object.namespace, object.name)?;
     let recorded = at(&existing, &["metadata", "annotations", TARGET]).and_then(Value::as_str);
     let ours = recorded == Some(target.kubestash_reference().as_str())
-        || at(&existing, &["spec", "target"]).is_some_and(|t| is_target(t, object.namespace, target));
+        || at(&existing, &["spec", "target"]).is_some_and(|t| Reference::of(t, object.namespace).is(target));
     Ok(match ours {
         true => Owner::Ours,
         false => Owner::Other(recorded.map(str::to_string)),
     })
 }
 
-/// Whether a KubeStash `{apiGroup, kind, name, namespace}` reference (its namespace defaulting
-/// to `namespace`) is `target`.
-fn is_target(reference: &Value, namespace: &str, target: &Target) -> bool {
-    let field = |name: &str| reference.get(name).and_then(Value::as_str).unwrap_or_default();
-    let referenced_namespace = match field("namespace") {
-        "" => namespace,
-        other => other,
-    };
-    field("apiGroup") == target.admitted_group()
-        && field("kind") == target.admitted_kind
-        && field("name") == target.name
-        && referenced_namespace == target.namespace
+/// A KubeStash `{apiGroup, kind, name, namespace}` reference, its namespace defaulting to that
+/// of the object holding it.
+struct Reference<'a> {
+    group: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    namespace: &'a str,
+}
+
+impl<'a> Reference<'a> {
+    fn of(reference: &'a Value, namespace: &'a str) -> Self {
+        let field = |name| text(reference, name);
+        Reference {
+            group: field("apiGroup"),
+            kind: field("kind"),
+            name: field("name"),
+            namespace: match field("namespace") {
+                "" => namespace,
+                other => other,
+            },
+        }
+    }
+
+    fn is(&self, target: &Target) -> bool {
+        self.group == target.admitted_group()
+            && self.kind == target.admitted_kind
+            && self.name == target.name
+            && self.namespace == target.namespace
+    }
+
+    /// `Kind namespace/name`, for messages.
+    fn describe(&self) -> String {
+        format!(
+            "{} {}/{}",
+            shorten(self.kind),
+            shorten(self.namespace),
+            shorten(self.name)
+        )
+    }
 }
 
 /// Each repository the BackupConfiguration controller would create: a Repository of that name
@@ -151,9 +179,9 @@ fn repositories(context: &Context, blueprint: &str, storage: &StorageUse, findin
             }
         };
         let app = at(&existing, &["spec", "appRef"]);
-        let why = if !app.is_some_and(|app| is_target(app, &storage.namespace, context.target)) {
+        let why = if !app.is_some_and(|app| Reference::of(app, &storage.namespace).is(context.target)) {
             let whose = app
-                .map(|app| describe_reference(app, &storage.namespace))
+                .map(|app| Reference::of(app, &storage.namespace).describe())
                 .unwrap_or_else(|| "no target".into());
             Some(format!("backs up {whose}, not {}", context.target.display()))
         } else {
@@ -161,8 +189,7 @@ fn repositories(context: &Context, blueprint: &str, storage: &StorageUse, findin
             let ours = storage.storage_of(&repository.backend);
             let same = match (stored, ours) {
                 (Some(stored), Some(ours)) => {
-                    let field = |name: &str| stored.get(name).and_then(Value::as_str).unwrap_or_default();
-                    field("name") == ours.name && field("namespace") == ours.namespace
+                    text(stored, "name") == ours.name && text(stored, "namespace") == ours.namespace
                 }
                 _ => true,
             };
@@ -190,21 +217,6 @@ fn repositories(context: &Context, blueprint: &str, storage: &StorageUse, findin
             );
         }
     }
-}
-
-/// `Kind namespace/name` of a KubeStash reference.
-fn describe_reference(reference: &Value, namespace: &str) -> String {
-    let field = |name: &str| reference.get(name).and_then(Value::as_str).unwrap_or_default();
-    let referenced_namespace = match field("namespace") {
-        "" => namespace,
-        other => other,
-    };
-    format!(
-        "{} {}/{}",
-        shorten(field("kind")),
-        shorten(referenced_namespace),
-        shorten(field("name"))
-    )
 }
 
 struct Emitted {
