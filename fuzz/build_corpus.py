@@ -153,45 +153,37 @@ def main():
         seeds.object(obj)
         for item in cluster if cluster is not shared_cluster else []:
             seeds.object(item)
-    for name in sorted(os.listdir(CONFORMANCE)):
-        directory = os.path.join(CONFORMANCE, name)
-        if not os.path.isdir(directory):
-            continue
-        blueprint = load(os.path.join(directory, "blueprint.yaml"))
-        target = load(os.path.join(directory, "target.yaml"))
+    def conformance(fixtures, cluster_of):
+        """Each case of a conformance set: its blueprint and target as seeds, and their bundle."""
+        for name in sorted(os.listdir(fixtures)):
+            directory = os.path.join(fixtures, name)
+            if not os.path.isdir(directory):
+                continue
+            blueprint = load(os.path.join(directory, "blueprint.yaml"))
+            target = load(os.path.join(directory, "target.yaml"))
+            for obj in (blueprint, target):
+                if obj is not None:
+                    seeds.object(obj)
+            if blueprint is None or target is None:
+                continue
+            bundle = {
+                "operation": "CREATE",
+                "namespace": (target.get("metadata") or {}).get("namespace", "default"),
+                "object": target,
+                "cluster": [blueprint] + cluster_of(directory),
+            }
+            seeds.add("evaluate", json.dumps(bundle))
+
+    def stash_cluster(directory):
         secret = load(os.path.join(directory, "secret.yaml"))
-        for obj in (blueprint, target):
-            if obj is not None:
-                seeds.object(obj)
-        if blueprint is None or target is None:
-            continue
-        bundle = {
-            "operation": "CREATE",
-            "namespace": (target.get("metadata") or {}).get("namespace", "default"),
-            "object": target,
-            "cluster": [o for o in (blueprint, secret) if o is not None],
-        }
-        seeds.add("evaluate", json.dumps(bundle))
-    for name in sorted(os.listdir(KUBESTASH_CONFORMANCE)):
-        directory = os.path.join(KUBESTASH_CONFORMANCE, name)
-        if not os.path.isdir(directory):
-            continue
-        blueprint = load(os.path.join(directory, "blueprint.yaml"))
-        target = load(os.path.join(directory, "target.yaml"))
+        return [secret] if secret is not None else []
+
+    def kubestash_cluster(directory):
         extra_path = os.path.join(directory, "extra-objects.yaml")
-        extra = docs(extra_path) if os.path.exists(extra_path) else []
-        for obj in (blueprint, target):
-            if obj is not None:
-                seeds.object(obj)
-        if blueprint is None or target is None:
-            continue
-        bundle = {
-            "operation": "CREATE",
-            "namespace": (target.get("metadata") or {}).get("namespace", "default"),
-            "object": target,
-            "cluster": [blueprint] + extra,
-        }
-        seeds.add("evaluate", json.dumps(bundle))
+        return docs(extra_path) if os.path.exists(extra_path) else []
+
+    conformance(CONFORMANCE, stash_cluster)
+    conformance(KUBESTASH_CONFORMANCE, kubestash_cluster)
     for schedule in EXTRA_SCHEDULES:
         seeds.add("cron", schedule)
     seeds.add("settings", "")

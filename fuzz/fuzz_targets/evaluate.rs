@@ -389,6 +389,18 @@ struct Existing {
     owner: Owner,
 }
 
+/// The metadata of an object that exists already: its place, and the target it records (this
+/// one, another, or none).
+fn existing_metadata(name: &Text, namespace: &Name, owner: &Owner, target_id: &str) -> Value {
+    let mut metadata = json!({"name": name.render(), "namespace": namespace.render(NAMESPACES)});
+    match owner {
+        Owner::None => {}
+        Owner::This => metadata["annotations"] = json!({"autobackup.kubewarden.io/target": target_id}),
+        Owner::Other(text) => metadata["annotations"] = json!({"autobackup.kubewarden.io/target": text.render()}),
+    }
+    metadata
+}
+
 #[derive(Arbitrary, Debug)]
 enum Check {
     Reject,
@@ -620,15 +632,7 @@ impl Input {
                 true => ("stash.appscode.com/v1alpha1", "Repository"),
                 false => ("stash.appscode.com/v1beta1", "BackupConfiguration"),
             };
-            let mut metadata =
-                json!({"name": existing.name.render(), "namespace": existing.namespace.render(NAMESPACES)});
-            match &existing.owner {
-                Owner::None => {}
-                Owner::This => metadata["annotations"] = json!({"autobackup.kubewarden.io/target": target_id}),
-                Owner::Other(text) => {
-                    metadata["annotations"] = json!({"autobackup.kubewarden.io/target": text.render()})
-                }
-            }
+            let metadata = existing_metadata(&existing.name, &existing.namespace, &existing.owner, &target_id);
             cluster.push(json!({"apiVersion": api_version, "kind": kind, "metadata": metadata}));
         }
         self.kubestash
@@ -1151,15 +1155,7 @@ impl KubeStashInput {
         let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
         let this = json!({"apiGroup": group, "kind": kind, "name": name, "namespace": namespace});
         for existing in &self.existing {
-            let mut metadata =
-                json!({"name": existing.name.render(), "namespace": existing.namespace.render(NAMESPACES)});
-            match &existing.owner {
-                Owner::None => {}
-                Owner::This => metadata["annotations"] = json!({"autobackup.kubewarden.io/target": target_id}),
-                Owner::Other(text) => {
-                    metadata["annotations"] = json!({"autobackup.kubewarden.io/target": text.render()})
-                }
-            }
+            let metadata = existing_metadata(&existing.name, &existing.namespace, &existing.owner, target_id);
             let reference = match existing.this_target {
                 true => this.clone(),
                 false => json!({"apiGroup": "apps", "kind": "StatefulSet", "name": "other", "namespace": namespace}),

@@ -132,18 +132,7 @@ pub fn is_unsafe_in_message(c: char) -> bool {
         )
 }
 
-/// KubeStash's host-call budget (SPEC §11.5), per kind: at most 2 Namespaces (the target's and
-/// the BackupConfiguration's), 1 BackupBlueprint, 1 per distinct BackupStorage and
-/// RetentionPolicy (at most 8 backends), 1 per distinct repository (at most 32) and 1
-/// BackupConfiguration.
-pub const KUBESTASH_BUDGET: [(&str, usize); 6] = [
-    ("Namespace", 2),
-    ("BackupBlueprint", 1),
-    ("BackupStorage", 8),
-    ("RetentionPolicy", 8),
-    ("Repository", 32),
-    ("BackupConfiguration", 1),
-];
+include!("../../../tests/support/kubestash_budget.rs");
 
 /// Whether a lookup is of KubeStash's API groups (`*.kubestash.com`).
 fn is_kubestash(api_version: &str) -> bool {

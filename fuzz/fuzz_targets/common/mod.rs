@@ -35,17 +35,7 @@ pub const KEYS: [&str; 15] = [
     "blueprint.kubestash.com/sessions",
 ];
 
-/// KubeStash's host-call budget (SPEC §11.5), per kind: at most 2 Namespaces, 1 BackupBlueprint,
-/// 1 per distinct BackupStorage and RetentionPolicy (at most 8 backends), 1 per distinct
-/// repository (at most 32), 1 BackupConfiguration; nothing else.
-pub const KUBESTASH_BUDGET: [(&str, usize); 6] = [
-    ("Namespace", 2),
-    ("BackupBlueprint", 1),
-    ("BackupStorage", 8),
-    ("RetentionPolicy", 8),
-    ("Repository", 32),
-    ("BackupConfiguration", 1),
-];
+include!("../../../tests/support/kubestash_budget.rs");
 
 /// `key=value` lines (a value runs to the end of its line); a key of one digit `d` stands for
 /// `KEYS[d]`, and a key starting with `d` and more text for `KEYS[d]` followed by that text
