@@ -243,9 +243,10 @@ fn a_cluster_with_one_generation_serves_its_own_targets() {
     let (stash, _) = admit(&deployment(good_annotations()), cluster(), &Default::default());
     assert!(matches!(stash.decision, Decision::Mutate(_)), "{stash:?}");
     let (kubestash, calls) = admit(&kubestash_statefulset(trigger()), cluster(), &Default::default());
-    assert!(
-        message_of(&kubestash).contains("BackupBlueprint 'backup/gcs' not found; check blueprint.kubestash.com/name"),
-        "{kubestash:?}"
+    assert_eq!(
+        message_of(&kubestash),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'backup/gcs' not found; check blueprint.kubestash.com/name and blueprint.kubestash.com/namespace"
     );
     assert_eq!(calls, ["BackupBlueprint backup/gcs"]);
     // Only KubeStash: its target resolves; a Stash target's blueprint is not found.
@@ -376,4 +377,129 @@ fn the_pre_2024_session_key_is_one_problem_and_no_near_miss_warning() {
     );
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
     assert!(calls.is_empty());
+}
+
+/// The tenant cluster with `edit` applied to its objects (blueprint first).
+fn tenant_cluster_with(edit: impl FnOnce(&mut Vec<Value>)) -> Vec<Value> {
+    let mut cluster = tenant_cluster();
+    edit(&mut cluster);
+    cluster
+}
+
+#[test]
+fn storage_objects_must_exist_allow_the_namespace_and_keep_enough() {
+    // The BackupStorage allows only its own namespace, and the blueprint puts the
+    // BackupConfiguration in the target's.
+    let cluster = tenant_cluster_with(|c| c[0]["spec"]["backupConfigurationTemplate"]["namespace"] = json!("team-a"));
+    let (outcome, _) = admit(&kubestash_statefulset(trigger()), cluster, &pinned());
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[0].storageRef: BackupStorage \
+         'backup/gcs-storage' may not be used from namespace 'team-a', where the BackupConfiguration goes: its usagePolicy \
+         allows only its own namespace 'backup' (usagePolicy.allowedNamespaces.from: Same), and KubeStash refuses the \
+         BackupConfiguration; name another BackupStorage, or ask its owner to allow the namespace\n\
+         - BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[0].retentionPolicy: RetentionPolicy \
+         'backup/keep-30' may not be used from namespace 'team-a', where the BackupConfiguration goes: its usagePolicy \
+         allows only its own namespace 'backup' (usagePolicy.allowedNamespaces.from: Same), and KubeStash refuses the \
+         BackupConfiguration; name another RetentionPolicy, or ask its owner to allow the namespace"
+    );
+    let mut rules = pinned();
+    rules.guardrails = settings(json!({"guardrails": {"minimumRetention": {"keepLast": 40}}})).guardrails;
+    let (outcome, _) = admit(&kubestash_statefulset(trigger()), tenant_cluster(), &rules);
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[0].retentionPolicy: RetentionPolicy \
+         'backup/keep-30' spec.successfulSnapshots.last: keeps 30; guardrails.minimumRetention.keepLast requires at least \
+         40; name a RetentionPolicy that keeps more"
+    );
+    let cluster = tenant_cluster_with(|c| {
+        c[0]["spec"]["backupConfigurationTemplate"]["backends"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("retentionPolicy");
+    });
+    let (outcome, _) = admit(&kubestash_statefulset(trigger()), cluster, &rules);
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[0].retentionPolicy: is not set, so \
+         KubeStash uses the namespace's default RetentionPolicy, which this policy cannot check against \
+         guardrails.minimumRetention (keepLast ≥ 40); name a RetentionPolicy"
+    );
+}
+
+#[test]
+fn existing_objects_of_another_target_collide() {
+    let foreign_bc = json!({"apiVersion": "core.kubestash.com/v1alpha1", "kind": "BackupConfiguration",
+        "metadata": {"name": "team-a-statefulset-db", "namespace": "backup"},
+        "spec": {"target": {"apiGroup": "apps", "kind": "StatefulSet", "name": "other", "namespace": "team-a"}}});
+    let (outcome, _) = admit(
+        &kubestash_statefulset(trigger()),
+        tenant_cluster_with(|c| c.push(foreign_bc)),
+        &pinned(),
+    );
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'backup/gcs' generates BackupConfiguration backup/team-a-statefulset-db, which already exists \
+         and was not generated by this policy (no autobackup.kubewarden.io/target annotation): KubeStash would take it \
+         over; rename or delete the existing BackupConfiguration, or use another blueprint for StatefulSet team-a/db"
+    );
+    let elsewhere = json!({"apiVersion": "storage.kubestash.com/v1alpha1", "kind": "Repository",
+        "metadata": {"name": "team-a-db", "namespace": "backup"},
+        "spec": {"appRef": {"apiGroup": "apps", "kind": "StatefulSet", "name": "db", "namespace": "team-a"},
+                 "storageRef": {"name": "other-storage", "namespace": "backup"}}});
+    let (outcome, _) = admit(
+        &kubestash_statefulset(trigger()),
+        tenant_cluster_with(|c| c.push(elsewhere)),
+        &pinned(),
+    );
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[0].repositories[0].name: Repository \
+         'team-a-db' already exists in namespace 'backup' and keeps its backups in another BackupStorage than backend \
+         'gcs': KubeStash refuses the BackupConfiguration; give this target its own repository name (e.g. from a variable \
+         such as ${targetName})"
+    );
+}
+
+#[test]
+fn the_value_pattern_holds_every_value_the_owner_writes() {
+    let mut rules = pinned();
+    rules.kubestash = settings(
+        json!({"kubestash": {"pinnedVariables": {"namespace": "TARGET_NAMESPACE", "targetName": "TARGET_NAME"},
+                                                    "valuePattern": "^[a-z/-]+$"}}),
+    )
+    .kubestash;
+    let mut annotations = trigger();
+    annotations["variables.kubestash.com/paths"] = json!("/Data");
+    let (outcome, calls) = admit(&kubestash_statefulset(annotations), tenant_cluster(), &rules);
+    assert_eq!(
+        message_of(&outcome),
+        "StatefulSet team-a/db: auto-backup annotations are invalid:\n\
+         - variables.kubestash.com/paths: '/Data' does not match the pattern '^[a-z/-]+$' that the policy setting \
+         kubestash.valuePattern requires of every variable value; change the value"
+    );
+    assert!(calls.is_empty());
+    // The pinned values are the target's facts, not the owner's: not held to the pattern.
+    let (outcome, _) = admit(&kubestash_statefulset(trigger()), tenant_cluster(), &rules);
+    assert!(matches!(outcome.decision, Decision::Mutate(_)), "{outcome:?}");
+}
+
+#[test]
+fn a_kind_kubestash_does_not_watch_is_told_so() {
+    let rc = json!({"apiVersion": "v1", "kind": "ReplicationController",
+                    "metadata": {"name": "rc", "namespace": "team-a", "annotations": trigger()}});
+    let (outcome, _) = admit(&rc, tenant_cluster(), &Default::default());
+    assert_eq!(
+        outcome.warnings,
+        [
+            "ReplicationController team-a/rc has KubeStash's auto-backup annotations, but KubeStash does not watch \
+          ReplicationController objects (only apps/v1 Deployments, StatefulSets and DaemonSets, PersistentVolumeClaims and \
+          KubeDB databases): nothing will be backed up; annotate the workload that owns it"
+        ]
+    );
 }

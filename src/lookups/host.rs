@@ -19,13 +19,8 @@ impl Cluster for HostCluster {
         let payload = get_resource_request(query);
         let answer = kubewarden_policy_sdk::wapc_guest::host_call("kubewarden", "kubernetes", "get_resource", &payload)
             .map_err(|e| classify_host_error(&e.to_string()))?;
-        if answer.len() > query.max_answer_bytes {
-            return Err(LookupError::Failed(format!(
-                "its answer is {} bytes, more than the {} the policy reads of a {}",
-                answer.len(),
-                query.max_answer_bytes,
-                query.kind
-            )));
+        if let Some(error) = too_long(answer.len(), query) {
+            return Err(error);
         }
         serde_json::from_slice(&answer).map_err(|e| LookupError::Failed(format!("unreadable answer: {e}")))
     }
@@ -33,6 +28,16 @@ impl Cluster for HostCluster {
 
 /// The payload of `kubernetes.get_resource`: the JSON of the SDK's `GetResourceRequest`, field
 /// for field. (The SDK's type needs its `cluster-context` feature, hence k8s-openapi.)
+/// The lookup error of an answer of `bytes` longer than the policy reads of its kind.
+fn too_long(bytes: usize, query: &Query) -> Option<LookupError> {
+    (bytes > query.max_answer_bytes).then(|| {
+        LookupError::Failed(format!(
+            "its answer is {bytes} bytes, more than the {} the policy reads of a {}",
+            query.max_answer_bytes, query.kind
+        ))
+    })
+}
+
 fn get_resource_request(query: &Query) -> Vec<u8> {
     let mut out = br#"{"api_version":"#.to_vec();
     write_string(&mut out, query.api_version);
@@ -120,6 +125,25 @@ mod tests {
             sdk_json(
                 r#"{"api_version":"v1","kind":"Secret","name":"s","namespace":null,"disable_cache":false,"field_masks":null}"#
             )
+        );
+    }
+
+    #[test]
+    fn an_answer_longer_than_its_kind_is_read_is_a_lookup_error() {
+        let query = Query {
+            api_version: "storage.kubestash.com/v1alpha1",
+            kind: "BackupStorage",
+            namespace: Some("backup"),
+            name: "s",
+            field_masks: &["spec.usagePolicy"],
+            max_answer_bytes: crate::lookups::MAX_STORAGE_ANSWER,
+        };
+        assert_eq!(too_long(65536, &query), None);
+        assert_eq!(
+            too_long(167112, &query),
+            Some(LookupError::Failed(
+                "its answer is 167112 bytes, more than the 65536 the policy reads of a BackupStorage".into()
+            ))
         );
     }
 

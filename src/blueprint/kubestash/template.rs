@@ -461,3 +461,166 @@ pub fn split(template: &Map<String, Value>) -> (Map<String, Value>, &[Value]) {
 fn list_of(value: Option<&Value>) -> &[Value] {
     value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::render;
+    use serde_json::json;
+
+    fn checked(backends: Value, sessions: Value) -> Checked {
+        let sessions: Vec<Value> = sessions.as_array().unwrap().clone();
+        let views: Vec<Session> = sessions
+            .iter()
+            .enumerate()
+            .map(|(index, value)| Session { index, value })
+            .collect();
+        check("backup/gcs", backends.as_array().unwrap(), &views, "backup")
+    }
+
+    /// A session KubeStash's webhook accepts; `fields` replace its fields.
+    fn session(fields: Value) -> Value {
+        let mut session = json!({
+            "name": "daily",
+            "scheduler": {"schedule": "0 2 * * *", "jobTemplate": {}},
+            "addon": {"name": "workload-addon", "tasks": [{"name": "logical-backup"}]},
+            "repositories": [{"name": "repo", "backend": "gcs", "directory": "/a"}],
+        });
+        for (key, value) in fields.as_object().unwrap() {
+            session[key] = value.clone();
+        }
+        session
+    }
+
+    #[test]
+    fn a_valid_template_gives_its_storage_and_schedules() {
+        let found = checked(
+            json!([{"name": "gcs", "storageRef": {"name": "s"}, "retentionPolicy": {"name": "r", "namespace": "keep"}}]),
+            json!([session(json!({}))]),
+        );
+        assert!(found.problems.is_empty(), "{:?}", render(&found.problems));
+        assert_eq!(found.schedules.len(), 1);
+        let backend = &found.backends[0];
+        assert_eq!(backend.storage.as_ref().unwrap().to_string(), "backup/s");
+        assert_eq!(backend.retention.as_ref().unwrap().to_string(), "keep/r");
+        assert_eq!(found.repositories[0].directory, "/a");
+    }
+
+    #[test]
+    fn every_webhook_rule_names_the_field_and_its_fix() {
+        let found = checked(
+            json!([{"name": "gcs", "storageRef": {"name": "s"}}, {"name": "gcs"}, {"name": "x", "storageRef": {"name": "Bad_Name"}}]),
+            json!([
+                session(json!({"name": ""})),
+                session(json!({"scheduler": null, "addon": null})),
+                session(json!({"name": "daily", "scheduler": {"schedule": "every day"},
+                               "addon": {"name": "", "tasks": [{"name": ""}]}})),
+                session(
+                    json!({"name": "weekly", "scheduler": {"schedule": ""}, "addon": {"name": "a", "tasks": []},
+                               "repositories": []})
+                ),
+                session(json!({"name": "Monthly", "repositories": [
+                    {"name": "r1", "backend": "nowhere", "directory": ""},
+                    {"name": "r1", "backend": "gcs", "directory": "/b"},
+                    {"name": "r2", "backend": "gcs", "directory": "/b"},
+                ]})),
+            ]),
+        );
+        assert_eq!(
+            render(&found.problems),
+            [
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[1].name: 'gcs' is the name of an earlier \
+                 backend (KubeStash refuses duplicate backend names); give each backend its own name",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[1].storageRef: is missing (KubeStash \
+                 refuses a backend without a storage reference); name the BackupStorage of backend 'gcs'",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends[2].storageRef.name: 'Bad_Name' is not an \
+                 object name (lower-case letters, digits and '-', starting and ending with a letter or digit); fix the blueprint \
+                 or the variable that gives it",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[0].name: is empty (KubeStash refuses a \
+                 session without a name); name the session",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[1].scheduler: is missing (KubeStash \
+                 refuses a session without a scheduler); add scheduler.schedule and scheduler.jobTemplate",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[1].addon: is missing (KubeStash refuses \
+                 a session without addon info); add addon.name and addon.tasks",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[2].name: 'daily' is the name of an \
+                 earlier session (KubeStash refuses duplicate session names); give each session its own name",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[2].scheduler.schedule: 'every day' is \
+                 not a valid cron schedule: expected 5 fields (minute hour day-of-month month day-of-week), found 2; \
+                 KubeStash does not check it, and the session's CronJob would fail later",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[2].addon.name: is empty (KubeStash \
+                 refuses it); name the Addon, e.g. workload-addon or postgres-addon",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[2].addon.tasks[0].name: is empty \
+                 (KubeStash refuses a task without a name); name the addon task",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[3].scheduler.schedule: is empty (the \
+                 BackupConfiguration's CRD requires it); set a cron schedule such as '0 2 * * *'",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[3].addon.tasks: is empty (KubeStash \
+                 refuses a session without tasks); add the addon's backup task, e.g. logical-backup",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[3].repositories: is empty (KubeStash \
+                 refuses a session without repositories); add a repository with name, backend and directory",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[4].name: 'Monthly' is not a session name \
+                 (lower-case letters, digits and '-', starting and ending with a letter or digit); fix the blueprint or the \
+                 variable that gives it",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[4].repositories[0].backend: 'nowhere' is \
+                 not one of the backends ('gcs', 'gcs', 'x'); KubeStash refuses it: name one of them",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[4].repositories[0].directory: is empty \
+                 (KubeStash refuses a repository without a directory); set the directory in the backend to back up into, e.g. \
+                 /<namespace>/<target>",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[4].repositories[1].name: 'r1' is the \
+                 name of an earlier repository of this session (KubeStash refuses it); give each repository its own name",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[4].repositories[2].directory: '/b' is \
+                 already the directory of repository 'r1' (KubeStash refuses it: two repositories would write into one \
+                 directory); give repository 'r2' its own directory",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_backends_are_left_to_the_default_with_a_warning() {
+        let found = checked(
+            json!([]),
+            json!([session(json!({"repositories": [{"name": "r", "directory": "/a"}]}))]),
+        );
+        assert!(found.problems.is_empty(), "{:?}", render(&found.problems));
+        assert_eq!(
+            render(&found.warnings),
+            [
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends: is empty: KubeStash uses the default \
+                 BackupStorage and RetentionPolicy for namespace 'backup', which this policy does not check; name the backends \
+                 to have them checked"
+            ]
+        );
+        assert_eq!(
+            render(&checked(json!([]), json!([])).problems),
+            [
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions: no session is left to back up \
+                 (KubeStash refuses it: sessions can not be empty); add a session, or choose one of the blueprint's with \
+                 blueprint.kubestash.com/session-names"
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_over_the_limits_are_refused_before_anything_else() {
+        let backends = json!((0..9).map(|i| json!({"name": format!("b{i}")})).collect::<Vec<_>>());
+        let repositories: Vec<Value> = (0..33).map(|i| json!({"name": format!("r{i}")})).collect();
+        let few = vec![session(json!({"repositories": repositories}))];
+        assert_eq!(
+            render(&limits("backup/gcs", Some(&backends), &few, &[0])),
+            [
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.backends: has 9 backends; at most 8 are allowed \
+                 for one target",
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions[0].repositories: has 33 repositories; \
+                 at most 32 are allowed for one target",
+            ]
+        );
+        let many = vec![session(json!({})); 33];
+        assert_eq!(
+            render(&limits("backup/gcs", None, &many, &[0])),
+            [
+                "BackupBlueprint 'backup/gcs' spec.backupConfigurationTemplate.sessions: has 33 sessions; at most 32 are allowed \
+              for one target"
+            ]
+        );
+        assert!(limits("backup/gcs", Some(&json!([])), &few[..0], &[]).is_empty());
+    }
+}
